@@ -1,0 +1,137 @@
+"""``write_report``: a volume's scoring run and review as PDF, CSV and/or JSON."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from ctreview.errors import Cancelled, CtreviewError
+from ctreview.report._data import ReportData, clean_path, collect
+from ctreview.report._output import atomic_output
+from ctreview.report.images import slice_png
+from ctreview.report.pdf import write_pdf
+from ctreview.report.tables import write_csv, write_json
+
+Progress = Callable[[int, int], None]
+
+
+def write_report(workspace, volume_id: int, run_id: int | None = None, *,
+                 pdf: str | Path | None = None, csv: str | Path | None = None,
+                 json: str | Path | None = None, volume=None, progress: Progress | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> ReportData:
+    """Write the report of one volume's scoring run and review.
+
+    Parameters
+    ----------
+    workspace : Workspace or str or Path
+        An open :class:`~ctreview.review.Workspace`, or the path of one.
+    volume_id : int
+        The volume, as the workspace knows it.
+    run_id : int, optional
+        The scoring run; default: the volume's latest.
+    pdf, csv, json : path, optional
+        Files to write; each is written whole or not at all.
+    volume : Volume, optional
+        The open volume, for the slice pictures. Without it the file is
+        reopened from its recorded path; if it is gone or changed, the report
+        says so and has no pictures.
+    progress : callable(done, total), optional
+        Called as the work advances (pictures of flagged slices, then files).
+    should_stop : callable() -> bool, optional
+        Polled between steps; when it returns True, :class:`Cancelled` is raised
+        and no file is written.
+
+    Returns
+    -------
+    ReportData
+        What the report shows (also for the caller's status line).
+    """
+    if pdf is None and csv is None and json is None:
+        raise CtreviewError(None, "no report file asked for (give a PDF, CSV or JSON path)")
+    owned = not hasattr(workspace, "run_scores")
+    if owned:
+        from ctreview.review import open_workspace
+        workspace = open_workspace(workspace)
+    try:
+        data = collect(workspace, volume_id, run_id)
+        _write(workspace, data, pdf, csv, json, volume, progress, should_stop or (lambda: False))
+    finally:
+        if owned:
+            workspace.close()
+    return data
+
+
+def _write(workspace, data: ReportData, pdf, csv, json, volume, progress, should_stop) -> None:
+    total = (len(data.flagged) if pdf is not None else 0) + 3
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        if should_stop():
+            raise Cancelled()
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    images = _pictures(workspace, data, volume, step) if pdf is not None else {}
+    if csv is not None:
+        write_csv(data, csv)
+    step()
+    if json is not None:
+        write_json(data, json)
+    step()
+    if pdf is not None:
+        with atomic_output(pdf) as tmp:
+            write_pdf(data, tmp, images)
+    step()
+
+
+def _pictures(workspace, data: ReportData, volume, step: Callable[[], None]) -> dict:
+    source, opened = _slice_source(data, volume)
+    images: dict[int, bytes | None] = {}
+    try:
+        for row in data.flagged:
+            step()
+            index = row["slice"]
+            if source is None:
+                images[index] = None
+                continue
+            try:
+                image = source.slice(index)
+            except CtreviewError as exc:
+                data.notes.append(f"Slice {index} cannot be read ({exc.message}): no picture.")
+                images[index] = None
+                continue
+            heatmap = workspace.heatmap(data.run["id"], index)
+            images[index] = slice_png(image, heatmap, row["boxes"], row["tile_box"])
+    finally:
+        if opened and source is not None:
+            source.close()
+    return images
+
+
+def _slice_source(data: ReportData, volume):
+    """Return (volume to draw slices from or None, whether we opened it); notes why not."""
+    if not data.flagged:
+        return None, False
+    if volume is not None:
+        return volume, False
+    path = data.volume["path"]
+    shown = clean_path(path)
+    if path is None:
+        data.notes.append("The volume was not read from a file: slice pictures are left out.")
+        return None, False
+    from ctreview.io import open_volume
+    from ctreview.review import volume_fingerprint
+
+    try:
+        reopened = open_volume(path)
+    except CtreviewError as exc:
+        data.notes.append(f"The volume file {shown} cannot be opened ({exc.message}): "
+                          "slice pictures are left out.")
+        return None, False
+    if volume_fingerprint(reopened) != data.volume["fingerprint"]:
+        reopened.close()
+        data.notes.append(f"The file {shown} no longer holds the scored volume: "
+                          "slice pictures are left out.")
+        return None, False
+    return reopened, True
