@@ -1,0 +1,273 @@
+"""Per-slice regions of interest and model tiles for a CT volume."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ctreview.errors import Cancelled, CtreviewError
+from ctreview.results import Box
+from ctreview.roi import shapes as sh
+from ctreview.roi.auto import choose_profile
+from ctreview.roi.pose import Pose, part_pose
+from ctreview.roi.profiles import Profile, Region, load_profile
+from ctreview.roi.segment import Segmentation, segment_part
+from ctreview.roi.tiles import tile_fractions, tile_grid
+
+MIN_PART = 0.05
+"""Tiles with less of the part than this fraction are mostly air and dropped."""
+
+
+@dataclass
+class SliceRoi:
+    """The regions of interest of one slice.
+
+    Attributes
+    ----------
+    index : int
+        Slice index z.
+    boxes : list of Box
+        ROI boxes (y0, x0, y1, x1), half-open, in slice pixels.
+    tiles : list of (int, int)
+        Top-left (y, x) of each tile_size x tile_size model tile, inside the slice.
+    shapes : list of dict
+        The exact region shapes (ring, polygon or mask) behind the boxes.
+    """
+
+    index: int
+    boxes: list[Box]
+    tiles: list[tuple[int, int]]
+    shapes: list[dict] = field(default_factory=list, repr=False)
+
+    def mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """Return the (y, x) bool ROI mask of this slice for a slice of ``shape``."""
+        out = np.zeros(tuple(shape), bool)
+        for box, region in zip(self.boxes, self.shapes):
+            clipped = sh.intersect(box, (0, 0, shape[0], shape[1]))
+            if clipped is not None:
+                sh.render(region, clipped, out)
+        return out
+
+
+@dataclass
+class RoiResult:
+    """The part and the per-slice ROIs of a volume.
+
+    Attributes
+    ----------
+    part_bbox : tuple of int
+        (z0, y0, x0, z1, y1, x1) of the part, half-open, full resolution.
+    angle_deg : float
+        In-plane direction of the part's major axis, from +x towards +y.
+    axes : ndarray, shape (3, 3)
+        Principal axes of the part, rows (z, y, x), largest variance first.
+    profile : Profile
+    tile_size, stride : int
+    slices : dict of int -> SliceRoi
+        Only slices with a ROI, ascending.
+    center : tuple of float
+        Part footprint centre (y, x).
+    oriented : bool
+        False where the footprint is round and ``angle_deg`` means nothing.
+    warnings : list of str
+        Choices made on odd input (several parts, part at the border).
+    segmentation : Segmentation
+        The coarse part mask and threshold.
+    """
+
+    part_bbox: tuple[int, int, int, int, int, int]
+    angle_deg: float
+    axes: np.ndarray
+    profile: Profile
+    tile_size: int
+    stride: int
+    slices: dict[int, SliceRoi]
+    center: tuple[float, float] = (0.0, 0.0)
+    oriented: bool = True
+    warnings: list[str] = field(default_factory=list)
+    segmentation: Segmentation | None = field(default=None, repr=False)
+
+    def part_mask(self, index: int) -> np.ndarray:
+        """Return the (y, x) bool part cross-section of slice ``index`` at full resolution."""
+        seg = self.segmentation
+        return cross_section(seg, index)
+
+    def to_json(self) -> dict:
+        """Plain JSON-able summary: part_bbox, angle_deg, profile, slices."""
+        return {
+            "part_bbox": [int(v) for v in self.part_bbox],
+            "angle_deg": round(float(self.angle_deg), 3),
+            "oriented": self.oriented,
+            "profile": self.profile.name,
+            "tile_size": self.tile_size,
+            "stride": self.stride,
+            "warnings": list(self.warnings),
+            "slices": [{"index": s.index, "boxes": [[int(v) for v in b] for b in s.boxes],
+                        "tiles": len(s.tiles)} for s in self.slices.values()],
+        }
+
+
+def _cross_section(seg: Segmentation, index: int) -> tuple[Box | None, np.ndarray | None]:
+    """Box and full-resolution crop of the part mask of slice ``index``; (None, None) if empty."""
+    f = seg.factor
+    plane = seg.mask[index // f]
+    rows, cols = np.flatnonzero(plane.any(axis=1)), np.flatnonzero(plane.any(axis=0))
+    if rows.size == 0:
+        return None, None
+    crop = plane[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    if f > 1:  # upsample only the part's own box: cheap on big slices
+        crop = np.repeat(np.repeat(crop, f, axis=0), f, axis=1)
+    y0, x0 = int(rows[0]) * f, int(cols[0]) * f
+    y1, x1 = min(y0 + crop.shape[0], seg.shape[1]), min(x0 + crop.shape[1], seg.shape[2])
+    return (y0, x0, y1, x1), crop[:y1 - y0, :x1 - x0]
+
+
+def cross_section(seg: Segmentation, index: int) -> np.ndarray:
+    """Full-resolution (y, x) part mask of slice ``index``, from the coarse mask."""
+    out = np.zeros(seg.shape[1:], bool)
+    box, crop = _cross_section(seg, index)
+    if box is not None:
+        out[box[0]:box[2], box[1]:box[3]] = crop
+    return out
+
+
+def _region_shape(region: Region, pose: Pose, crop: np.ndarray, cs_box: Box) -> dict:
+    """The shape of a region in one slice's pixels."""
+    if region.shape == "cross-section":
+        return sh.mask_shape(cs_box, crop)
+    hu, hv = pose.half_extent
+    if region.shape == "ring":
+        scale = 0.5 * (hu + hv)
+        return sh.ring_shape(pose.center, region.inner * scale, region.outer * scale)
+    v0, u0, v1, u1 = region.box
+    a = np.radians(pose.angle_deg)
+    uv = np.array([(u0, v0), (u1, v0), (u1, v1), (u0, v1)]) * (hu, hv)
+    ys = pose.center[0] + uv[:, 0] * np.sin(a) + uv[:, 1] * np.cos(a)
+    xs = pose.center[1] + uv[:, 0] * np.cos(a) - uv[:, 1] * np.sin(a)
+    return sh.polygon_shape(np.stack([ys, xs], axis=1))
+
+
+def _slice_roi(k: int, seg: Segmentation, pose: Pose, profile: Profile,
+               tile_size: int, stride: int) -> SliceRoi | None:
+    cs_box, crop = _cross_section(seg, k)
+    if cs_box is None:
+        return None
+    shape2d = seg.shape[1:]
+    z0, z1 = pose.bbox[0], pose.bbox[3]
+    frac = (k - z0 + 0.5) / max(1, z1 - z0)
+    boxes, shapes_ = [], []
+    for region in profile.regions:
+        if not region.z[0] <= frac <= region.z[1]:
+            continue
+        shape = _region_shape(region, pose, crop, cs_box)
+        box = sh.clip_box(sh.shape_bounds(shape), shape2d)
+        box = None if box is None else sh.intersect(box, cs_box)
+        if box is not None:
+            boxes.append(box)
+            shapes_.append(shape)
+    if not boxes:
+        return None
+    tiles = _pick_tiles(crop, cs_box, seg, k, boxes, tile_size, stride)
+    return SliceRoi(k, boxes, tiles, shapes_) if tiles else None
+
+
+def _pick_tiles(crop: np.ndarray, cs_box: Box, seg: Segmentation, k: int, boxes: list[Box],
+                tile_size: int, stride: int) -> list[tuple[int, int]]:
+    """Tiles over the boxes, without those that are mostly air.
+
+    A tile with little of the part is still kept when it is the only one to
+    cover some part pixels (a thin pin, a corner), so nothing of the part in
+    a box goes unscored.
+    """
+    shape2d, coarse = seg.shape[1:], seg.mask[k // seg.factor]
+    tiles: list[tuple[int, int]] = []
+    sparse: list[tuple[int, int]] = []
+    for box in boxes:
+        ys, xs = tile_grid(box, shape2d, tile_size, stride)
+        fractions = tile_fractions(coarse, seg.factor, shape2d, ys, xs, tile_size)
+        for (i, j), f in np.ndenumerate(fractions):
+            t = (ys[i], xs[j])
+            if t in tiles or t in sparse or f <= 0:
+                continue
+            (tiles if f >= MIN_PART else sparse).append(t)
+    if sparse:
+        tiles += _covering(crop, cs_box, boxes, tiles, sparse, tile_size)
+    return tiles
+
+
+def _covering(crop, cs_box: Box, boxes, tiles, sparse, tile_size: int) -> list[tuple[int, int]]:
+    """The sparse tiles that cover part pixels in a box that no kept tile covers."""
+    oy, ox = cs_box[0], cs_box[1]
+    todo = np.zeros(crop.shape, bool)
+    for y0, x0, y1, x1 in boxes:
+        todo[max(0, y0 - oy):max(0, y1 - oy), max(0, x0 - ox):max(0, x1 - ox)] = True
+    todo &= crop
+    for y, x in tiles:
+        todo[max(0, y - oy):max(0, y + tile_size - oy), max(0, x - ox):max(0, x + tile_size - ox)] = False
+    extra = []
+    for y, x in sparse:
+        window = (slice(max(0, y - oy), max(0, y + tile_size - oy)), slice(max(0, x - ox), max(0, x + tile_size - ox)))
+        if todo[window].any():
+            extra.append((y, x))
+            todo[window] = False
+    return extra
+
+
+def extract_roi(volume, profile: "str | Path | Profile" = "whole-part", *,
+                tile_size: int | None = None, stride: int | None = None,
+                progress: Callable[[int, int], None] | None = None,
+                should_stop: Callable[[], bool] | None = None) -> RoiResult:
+    """Find the part, its pose and the per-slice ROIs and tiles of a volume.
+
+    Parameters
+    ----------
+    volume : Volume or ndarray, shape (z, y, x)
+        Any grey dtype; a (y, x) array is one slice.
+    profile : str, Path or Profile
+        Bundled profile name, a .toml path, a Profile, or ``"auto"`` (chosen
+        from the part's shape: round -> capacitor, ring with a hole ->
+        transformer, else whole-part).
+    tile_size, stride : int, optional
+        Override the profile's; a tile_size alone gets a stride of 3/4 of it.
+    progress : callable(done, total), optional
+    should_stop : callable() -> bool, optional
+        Raises :class:`~ctreview.errors.Cancelled` when it returns True.
+
+    Returns
+    -------
+    RoiResult
+
+    Raises
+    ------
+    CtreviewError
+        All-air or constant volume, bad profile, bad tile size.
+    """
+    path = getattr(volume, "path", None)
+    if not hasattr(volume, "read"):
+        volume = np.asarray(volume)
+        if volume.ndim == 2:
+            volume = volume[np.newaxis]
+        if volume.ndim != 3 or 0 in volume.shape:
+            raise CtreviewError(path, f"expected a (z, y, x) volume, got shape {volume.shape}")
+    seg = segment_part(volume, path=path)
+    pose = part_pose(seg)
+    prof = choose_profile(seg, pose) if str(profile) == "auto" else load_profile(profile)
+    size = int(tile_size or prof.tile_size)
+    if size < 4:
+        raise CtreviewError(None, f"tile size must be at least 4 pixels, got {size}")
+    step = int(stride or (prof.stride if tile_size is None else max(1, size * 3 // 4)))
+    slices: dict[int, SliceRoi] = {}
+    z0, z1 = pose.bbox[0], pose.bbox[3]
+    for k in range(z0, z1):
+        if should_stop is not None and should_stop():
+            raise Cancelled()
+        roi = _slice_roi(k, seg, pose, prof, size, step)
+        if roi is not None:
+            slices[k] = roi
+        if progress is not None:
+            progress(k - z0 + 1, z1 - z0)
+    return RoiResult(part_bbox=pose.bbox, angle_deg=pose.angle_deg, axes=pose.axes, profile=prof,
+                     tile_size=size, stride=step, slices=slices, center=pose.center,
+                     oriented=pose.oriented, warnings=list(seg.warnings), segmentation=seg)
