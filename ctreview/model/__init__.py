@@ -1,0 +1,33 @@
+"""AnoGAN engine: networks, training, latent search, encoder, model files.
+
+Core package: never imports Qt. Names that need torch are imported on first
+use (PEP 562), so ``from ctreview.model import list_models`` in the GUI does
+not load torch on the UI thread.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ctreview.model.config import NetConfig
+from ctreview.model.library import ModelInfo, bundled_model_path, list_models
+from ctreview.model.meta import FORMAT_VERSION, read_meta
+
+_LAZY = {
+    "MODES": "anomaly", "AnomalyModel": "anomaly", "TileScores": "anomaly",
+    "pick_device": "device",
+    "Discriminator": "nets", "Encoder": "nets", "Generator": "nets",
+    "load_model": "store", "save_model": "store",
+    "TrainEvent": "train", "TrainSettings": "train", "train": "train",
+}
+
+__all__ = ["ModelInfo", "bundled_model_path", "list_models", "NetConfig", "FORMAT_VERSION",
+           "read_meta", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"ctreview.model.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ctreview.model' has no attribute {name!r}")

@@ -1,0 +1,59 @@
+"""Pick the torch device: CUDA, then Apple MPS, then CPU."""
+from __future__ import annotations
+
+import os
+
+import torch
+
+from ctreview.errors import CtreviewError
+
+
+def pick_device(spec: str | torch.device | None = "auto") -> torch.device:
+    """Return the device for ``spec``.
+
+    Parameters
+    ----------
+    spec : str, torch.device or None
+        ``"auto"`` (or None) picks CUDA, then MPS, then CPU; ``"cpu"``,
+        ``"cuda"``, ``"cuda:1"``, ``"mps"`` force one.
+
+    Raises
+    ------
+    CtreviewError
+        If the requested device is unknown or not available here.
+    """
+    if isinstance(spec, torch.device):
+        device = spec
+    elif spec in (None, "auto"):
+        if torch.cuda.is_available():
+            device = torch.device("cuda")
+        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            device = torch.device("mps")
+        else:
+            device = torch.device("cpu")
+    else:
+        try:
+            device = torch.device(spec)
+        except RuntimeError as exc:
+            raise CtreviewError(None, f"unknown device {spec!r}") from exc
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise CtreviewError(None, f"device {spec!r} requested but CUDA is not available")
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise CtreviewError(None, f"device {spec!r} requested but Apple MPS is not available")
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads())
+    return device
+
+
+def cpu_threads() -> int:
+    """Return the CPU threads to use: ``CTREVIEW_THREADS`` if set, else the usable core count.
+
+    On a machine shared with other busy processes one thread can be several
+    times faster than two (threads spin waiting for each other), hence the
+    override.
+    """
+    env = os.environ.get("CTREVIEW_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores)

@@ -1,0 +1,65 @@
+"""Read and check ``model.json`` without torch, so listing models stays cheap.
+
+The GUI's model picker reads every model's description at start-up; this
+module lets it do so without paying for importing torch on the UI thread.
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from ctreview.errors import CtreviewError
+from ctreview.model.config import NetConfig
+
+FORMAT = "ctreview-model"
+FORMAT_VERSION = 1
+META_FILE = "model.json"
+WEIGHTS_FILE = "weights.safetensors"
+_PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin")
+
+
+def _model_dir(path: Path) -> Path:
+    if path.is_dir():
+        return path
+    if path.is_file():
+        if path.name == META_FILE:
+            return path.parent
+        if path.suffix.lower() in _PICKLE_SUFFIXES:
+            raise CtreviewError(path, "looks like a pickled PyTorch file; ctreview never unpickles files. "
+                                      "A ctreview model is a folder with model.json and weights.safetensors")
+        raise CtreviewError(path, "not a ctreview model: expected a folder with model.json")
+    raise CtreviewError(path, "model not found")
+
+
+def read_meta(path: str | Path) -> dict:
+    """Read and check ``model.json`` of a model folder; return it.
+
+    Raises
+    ------
+    CtreviewError
+        Missing, unreadable, foreign or of another format version.
+    """
+    folder = _model_dir(Path(path))
+    meta_path = folder / META_FILE
+    if not meta_path.is_file():
+        raise CtreviewError(folder, f"not a ctreview model: {META_FILE} is missing")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CtreviewError(meta_path, f"unreadable model description ({exc.__class__.__name__})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CtreviewError(meta_path, "not a ctreview model description")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CtreviewError(meta_path, f"model format version {version!r} is not supported "
+                                       f"(this ctreview reads version {FORMAT_VERSION})")
+    try:
+        NetConfig(**{k: v for k, v in meta["architecture"].items() if k != "type"})
+        lo, hi = (float(v) for v in meta["window"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CtreviewError(meta_path, f"model description is incomplete or invalid ({exc})") from exc
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+        raise CtreviewError(meta_path, "model description has an invalid intensity window")
+    meta["_dir"] = str(folder)
+    return meta

@@ -1,0 +1,127 @@
+"""score_volume: one result per ROI slice, heatmaps in place, hybrid refinement, cancel, run files."""
+import csv
+import json
+
+import numpy as np
+import pytest
+import tifffile
+
+from ctreview.io import open_volume
+from ctreview.model import load_model
+from ctreview.results import SliceResult
+from ctreview.roi import extract_roi
+from ctreview.scoring import CSV_HEADER, record_run, score_volume, stitch, write_run
+
+
+@pytest.fixture(scope="module")
+def setup(tiny_model, tiny_data):
+    model = load_model(tiny_model, "cpu")
+    volume = open_volume(tiny_data / "transformer_defect_000.tif")
+    roi = extract_roi(volume, "whole-part", tile_size=model.tile_size)
+    return model, volume, roi
+
+
+def _run(stream):
+    results = []
+    while True:
+        try:
+            results.append(next(stream))
+        except StopIteration as stop:
+            return results, stop.value
+
+
+def test_fast_yields_one_result_per_roi_slice(setup):
+    model, volume, roi = setup
+    results, summary = _run(score_volume(volume, model, mode="fast", roi=roi))
+    assert [r.index for r in results] == list(roi.slices)
+    for r in results:
+        assert isinstance(r, SliceResult) and r.stage == "fast"
+        assert r.heatmap.shape == volume.shape[1:] and r.heatmap.dtype == np.float32
+        outside = ~roi.slices[r.index].mask(volume.shape[1:])
+        assert not r.heatmap[outside].any()
+        assert len(r.tile_scores) == len(roi.slices[r.index].tiles)
+        assert r.score == pytest.approx(float(r.tile_scores.max()))
+        assert r.relative == pytest.approx(r.score / model.threshold_for("fast"))
+        y0, x0, y1, x1 = r.tile_box
+        assert (y0, x0) in roi.slices[r.index].tiles and y1 - y0 == model.tile_size
+    assert summary["mode"] == "fast" and summary["counts"]["tiles"] == sum(len(s.tiles) for s in roi.slices.values())
+    assert not summary["cancelled"]
+
+
+def test_hybrid_refines_the_top_slices_after_the_fast_pass(setup):
+    model, volume, roi = setup
+    results, summary = _run(score_volume(volume, model, mode="hybrid", roi=roi, top_k=3, steps=15))
+    fast = [r for r in results if r.stage == "fast"]
+    refined = [r for r in results if r.stage == "refined"]
+    assert len(fast) == len(roi.slices) and len(refined) == 3
+    assert results.index(refined[0]) > results.index(fast[-1])
+    top = sorted(fast, key=lambda r: r.relative, reverse=True)[:3]
+    assert sorted(r.index for r in refined) == sorted(r.index for r in top)
+    assert summary["counts"]["refined_slices"] == 3
+
+
+def test_scoring_is_deterministic(setup):
+    model, volume, roi = setup
+    a, _ = _run(score_volume(volume, model, mode="anogan", roi=roi, steps=10))
+    b, _ = _run(score_volume(volume, model, mode="anogan", roi=roi, steps=10))
+    assert [r.score for r in a] == [r.score for r in b]
+    np.testing.assert_array_equal(a[0].heatmap, b[0].heatmap)
+
+
+def test_cancel_stops_the_stream(setup):
+    model, volume, roi = setup
+    seen = []
+    stream = score_volume(volume, model, mode="fast", roi=roi, batch_size=1, should_stop=lambda: len(seen) >= 2)
+    results = []
+    while True:
+        try:
+            results.append(next(stream))
+            seen.append(1)
+        except StopIteration as stop:
+            summary = stop.value
+            break
+    assert len(results) == 2 and summary["cancelled"]
+
+
+def test_run_folder_has_csv_heatmap_and_summary(setup, tmp_path):
+    model, volume, roi = setup
+    summary = record_run(tmp_path / "run", volume, score_volume(volume, model, mode="hybrid", roi=roi,
+                                                                top_k=2, steps=5))
+    with open(tmp_path / "run" / "scores.csv", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:5] == ["slice", "score", "relative_score", "tile_y", "tile_x"]
+    assert rows[0] == CSV_HEADER
+    assert [int(r[0]) for r in rows[1:]] == list(roi.slices)  # one row per ROI slice, superseded in place
+    assert sum(r[9] == "refined" for r in rows[1:]) == 2
+    assert all(float(r[7]) > 0 for r in rows[1:])  # paper score column filled
+    heat = tifffile.imread(tmp_path / "run" / "heatmap.tif")
+    assert heat.shape == volume.shape and heat.dtype == np.float32
+    no_roi = [k for k in range(volume.shape[0]) if k not in roi.slices]
+    assert not heat[no_roi].any()
+    saved = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert saved["mode"] == "hybrid" and saved["counts"] == summary["counts"]
+    assert saved["threshold"] > 0 and "total_s" in saved["timings"]
+
+
+def test_write_run_from_a_list(setup, tmp_path):
+    model, volume, roi = setup
+    results, summary = _run(score_volume(volume, model, mode="fast", roi=roi))
+    write_run(tmp_path / "r", volume, results, summary)
+    assert (tmp_path / "r" / "scores.csv").read_text().count("\n") == len(results) + 1
+
+
+def test_stitch_averages_overlaps_and_masks():
+    maps = np.stack([np.ones((4, 4)), 3 * np.ones((4, 4))]).astype(np.float32)
+    mask = np.ones((6, 8), bool)
+    mask[:, 7] = False
+    out = stitch(maps, [(0, 0), (0, 2)], (6, 8), mask, sigma=0)
+    assert out[0, 0] == 1 and out[0, 2] == 2 and out[0, 5] == 3
+    assert out[5, 0] == 0 and out[0, 7] == 0
+
+
+def test_unknown_mode_is_a_user_error(setup):
+    from ctreview.errors import CtreviewError
+
+    model, volume, roi = setup
+    with pytest.raises(CtreviewError):
+        next(score_volume(volume, model, mode="magic", roi=roi))
