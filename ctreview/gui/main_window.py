@@ -1,0 +1,235 @@
+"""The review window: slice view in the centre, ranked list and plots in docks."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QLabel, QMainWindow, QProgressBar, QSlider,
+                               QToolBar, QVBoxLayout, QWidget)
+
+from ctreview.gui import settings as settings_mod
+from ctreview.gui.plots import ScorePlots
+from ctreview.gui.scoring_panel import ScoringPanel
+from ctreview.gui.session import ReviewSession
+from ctreview.gui.slice_list import DecisionBar, SliceList
+from ctreview.gui.slice_view import PRESETS, SliceView
+from ctreview.gui.window_actions import WindowActions
+from ctreview.workers import TaskRunner
+
+
+class MainWindow(WindowActions, QMainWindow):
+    """The ctreview review window.
+
+    Parameters
+    ----------
+    workspace : str or Path, optional
+        The review store; default ``paths.default_workspace()``.
+    model : str or Path, optional
+        Model folder to select in the picker.
+    """
+
+    def __init__(self, workspace: str | Path | None = None, model: str | Path | None = None) -> None:
+        super().__init__()
+        self.settings = settings_mod.app_settings()
+        self.session = ReviewSession(self)
+        self.runner = TaskRunner(self)
+        self.runner.errored.connect(self.show_task_error)
+        self.runner.finished.connect(self._task_finished)
+        self._model_hint = str(model) if model else None
+        self._model_infos: dict[str, Any] = {}
+        self._autoscore = False
+        self.setWindowTitle("ctreview")
+        self.setAcceptDrops(True)
+        self._build_widgets()
+        self._build_docks()
+        self._build_menus()
+        self._build_shortcuts()
+        self._connect_session()
+        self._restore_state()
+        self.open_workspace(workspace)
+        QTimer.singleShot(0, self._late_start)
+
+    # -- construction -------------------------------------------------------
+    def _build_widgets(self) -> None:
+        self.view = SliceView(self.session)
+        self.setCentralWidget(self.view)
+        self.scoring = ScoringPanel()
+        self.scoring.run_requested.connect(self.start_scoring)
+        self.scoring.cancel_requested.connect(self.cancel_scoring)
+        self.scoring.models.currentIndexChanged.connect(lambda _i: self._model_changed())
+        bar = QToolBar("Scoring")
+        bar.setObjectName("scoring_toolbar")
+        bar.addWidget(self.scoring)
+        self.addToolBar(bar)
+        self.addToolBarBreak()
+        self.addToolBar(self._view_toolbar())
+        self.device_label = QLabel("device: …")
+        self.device_label.setMinimumWidth(120)
+        self.load_bar = QProgressBar()
+        self.load_bar.setMaximumWidth(140)
+        self.load_bar.setRange(0, 0)
+        self.load_bar.hide()
+        self.statusBar().addPermanentWidget(self.load_bar)
+        self.statusBar().addPermanentWidget(self.device_label)
+
+    def _view_toolbar(self) -> QToolBar:
+        bar = QToolBar("View")
+        bar.setObjectName("view_toolbar")
+        self.preset_box = QComboBox()
+        self.preset_box.addItems(list(PRESETS))
+        self.preset_box.currentTextChanged.connect(self.view.apply_preset)
+        bar.addWidget(QLabel(" Window/level "))
+        bar.addWidget(self.preset_box)
+        self.layer_actions: dict[str, QAction] = {}
+        for name, text in (("heatmap", "Heatmap"), ("outline", "Part outline"),
+                           ("boxes", "ROI boxes"), ("tiles", "Tiles")):
+            action = bar.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(getattr(self.view, f"show_{name}"))
+            action.toggled.connect(lambda on, n=name: self.view.set_layer(n, on))
+            self.layer_actions[name] = action
+        self.opacity = self._slider(bar, " Opacity ", int(self.view.heat_opacity * 100),
+                                    lambda v: self.view.set_heat_opacity(v / 100))
+        self.heat_cut = self._slider(bar, " Heat below ", int(self.view.heat_threshold * 100),
+                                     lambda v: self.view.set_heat_threshold(v / 100))
+        self.heat_cut.setToolTip("The heatmap is transparent below this share of its scale")
+        bar.addAction("Fit (R)", self.view.fit)
+        return bar
+
+    @staticmethod
+    def _slider(bar: QToolBar, text: str, value: int, slot: Any) -> QSlider:
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(0, 100)
+        slider.setValue(value)
+        slider.setMaximumWidth(110)
+        slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        slider.valueChanged.connect(slot)
+        bar.addWidget(QLabel(text))
+        bar.addWidget(slider)
+        return slider
+
+    def _build_docks(self) -> None:
+        self.slice_list = SliceList(self.session)
+        self.decision_bar = DecisionBar()
+        self.decision_bar.decided.connect(self.decide)
+        self.decision_bar.undo_requested.connect(self.undo)
+        self.decision_bar.note_committed.connect(self.commit_note)
+        left = QWidget()
+        layout = QVBoxLayout(left)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.slice_list, 1)
+        layout.addWidget(self.decision_bar)
+        self.list_dock = self._dock("Ranked slices", "slices_dock", left,
+                                    Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.plots = ScorePlots(self.session)
+        self.plot_dock = self._dock("Scores", "scores_dock", self.plots,
+                                    Qt.DockWidgetArea.BottomDockWidgetArea)
+        # the slice is what the analyst looks at: give it most of the window
+        self.resizeDocks([self.list_dock], [430], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.plot_dock], [210], Qt.Orientation.Vertical)
+
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        menu.addAction("&Open volume…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.recent_menu = menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menu.addAction("&Export report…", QKeySequence("Ctrl+E"), self.export_dialog)
+        menu.addSeparator()
+        menu.addAction("&Quit", QKeySequence("Ctrl+Q"), self.close)
+        edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = edit.addAction("&Undo decision", QKeySequence.StandardKey.Undo, self.undo)
+        score = self.menuBar().addMenu("&Scoring")
+        score.addAction("&Score volume", QKeySequence("Ctrl+R"), self._score_clicked)
+        score.addAction("&Cancel scoring", self.cancel_scoring)
+        score.addAction("&Refresh model list", self.refresh_models)
+        tools = self.menuBar().addMenu("&Tools")
+        tools.addAction("&Training sets…", self.open_dataset_dialog)
+        tools.addAction("T&rain model…", self.open_train_dialog)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&Keyboard help", QKeySequence("F1"), self.show_key_help)
+        help_menu.addAction("&About ctreview", self.show_about)
+
+    def _build_shortcuts(self) -> None:
+        keys = {
+            "A": lambda: self.decide("accept"), "F": lambda: self.decide("flag"),
+            "U": lambda: self.decide("unsure"),
+            "J": lambda: self.step_list(1), "Down": lambda: self.step_list(1),
+            "K": lambda: self.step_list(-1), "Up": lambda: self.step_list(-1),
+            "Right": lambda: self.session.set_current(self.session.current + 1),
+            "Left": lambda: self.session.set_current(self.session.current - 1),
+            "R": self.view.fit, "N": self.focus_note, "Escape": self.escape,
+            "H": lambda: self.layer_actions["heatmap"].toggle(),
+            "B": self.toggle_boxes,
+        }
+        for i, name in enumerate(PRESETS, start=1):
+            keys[str(i)] = lambda n=name: self.preset_box.setCurrentText(n)
+        self.shortcuts = {}
+        for key, slot in keys.items():
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(slot)
+            self.shortcuts[key] = shortcut
+
+    def _connect_session(self) -> None:
+        session = self.session
+        session.current_changed.connect(self._current_changed)
+        session.decision_changed.connect(self._decision_changed)
+
+    # -- settings -----------------------------------------------------------
+    def _restore_state(self) -> None:
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        state = self.settings.value("window_state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        for key, widget in (("heat_opacity", self.opacity), ("heat_cut", self.heat_cut)):
+            value = self.settings.value(key)
+            if value is not None:
+                widget.setValue(int(value))
+        mode = self.settings.value("mode")
+        if mode:
+            self.scoring.mode.setCurrentText(str(mode))
+
+    def _save_state(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        self.settings.setValue("heat_opacity", self.opacity.value())
+        self.settings.setValue("heat_cut", self.heat_cut.value())
+        self.settings.setValue("mode", self.scoring.mode.currentText())
+        if self.scoring.model_path():
+            self.settings.setValue("model", self.scoring.model_path())
+        self.settings.sync()
+
+    # -- Qt events ----------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            event.acceptProposedAction()
+            self.open_path(urls[0])
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_state()
+        self.runner.shutdown(timeout=10.0)
+        if self.session.workspace is not None:
+            self.session.workspace.close()
+        super().closeEvent(event)
+
+    def set_window_icon(self, icon: QIcon) -> None:
+        self.setWindowIcon(icon)

@@ -1,0 +1,72 @@
+"""Drawing helpers for the slice view: heatmap colour table and box outlines."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem
+
+from ctreview.results import Box
+
+
+def heat_lut(threshold: float, n: int = 256) -> np.ndarray:
+    """Return an ``(n, 4)`` uint8 RGBA table: transparent below ``threshold``, red above.
+
+    Parameters
+    ----------
+    threshold : float
+        Fraction of the heatmap scale (0..1) below which nothing is drawn.
+    n : int
+        Table length.
+    """
+    lut = np.zeros((n, 4), np.uint8)
+    start = int(np.clip(threshold, 0.0, 1.0) * (n - 1))
+    ramp = np.linspace(0.0, 1.0, max(n - start, 1))
+    lut[start:, 0] = 255
+    lut[start:, 1] = (ramp * 90).astype(np.uint8)  # hottest parts lean to orange
+    lut[start:, 3] = (90 + ramp * 165).astype(np.uint8)
+    return lut
+
+
+def boxes_path(boxes: Iterable[Box]) -> QPainterPath:
+    """Return one path holding the outline of every ``(y0, x0, y1, x1)`` box."""
+    path = QPainterPath()
+    for y0, x0, y1, x1 in boxes:
+        path.addRect(QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
+    return path
+
+
+def outline_item(colour: str, width: float = 1.5, style: Qt.PenStyle = Qt.PenStyle.SolidLine,
+                 z: float = 20) -> QGraphicsPathItem:
+    """Return an empty path item drawn with a cosmetic pen (same width at any zoom)."""
+    item = QGraphicsPathItem()
+    pen = QPen(QColor(colour))
+    pen.setCosmetic(True)
+    pen.setWidthF(width)
+    pen.setStyle(style)
+    item.setPen(pen)
+    item.setZValue(z)
+    return item
+
+
+def tile_boxes(tiles: Sequence[tuple[int, int]], size: int) -> list[Box]:
+    """Return the boxes of tiles given by their top-left ``(y, x)`` corners."""
+    return [(y, x, y + size, x + size) for y, x in tiles]
+
+
+def percentile_levels(image: np.ndarray, low: float, high: float) -> tuple[float, float]:
+    """Return the ``low``/``high`` percentiles of a (subsampled) ``(y, x)`` image."""
+    step = max(1, int(np.sqrt(image.size / 65536)))  # ~64k samples are plenty
+    sample = np.asarray(image[::step, ::step], dtype=np.float32)
+    lo, hi = np.percentile(sample, [low, high])
+    if hi <= lo:
+        hi = lo + 1.0
+    return float(lo), float(hi)
+
+
+def set_config() -> None:
+    """Set pyqtgraph's global options once, before any item is made."""
+    pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)

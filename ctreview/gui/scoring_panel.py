@@ -1,0 +1,135 @@
+"""Scoring controls: model picker, mode, run/cancel and the progress readout."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+MODES = ("hybrid", "fast", "anogan")
+_MODE_TIPS = {
+    "hybrid": "fast score for every slice, then the latent search refines the top ones",
+    "fast": "encoder only: quickest, a little less exact",
+    "anogan": "latent search on every tile: slowest, most exact",
+}
+
+
+def model_label(info: Any) -> str:
+    """Return the picker text of a ``ModelInfo``: name, profile, tile size and date."""
+    created = str(getattr(info, "created", "") or "")[:10]
+    return (f"{getattr(info, 'name', '?')} — {getattr(info, 'profile', '?')}, "
+            f"{getattr(info, 'tile_size', '?')} px" + (f", {created}" if created else ""))
+
+
+class ScoringPanel(QWidget):
+    """Emits :attr:`run_requested` / :attr:`cancel_requested`; shows progress.
+
+    Signals
+    -------
+    run_requested(str, str)
+        ``(model directory, mode)``.
+    cancel_requested()
+    """
+
+    run_requested = Signal(str, str)
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.models = QComboBox()
+        self.models.setMinimumContentsLength(28)
+        self.models.setToolTip("Model: bundled and your trained models (profile, tile size, date)")
+        self.mode = QComboBox()
+        for i, mode in enumerate(MODES):
+            self.mode.addItem(mode)
+            self.mode.setItemData(i, _MODE_TIPS[mode], 3)  # 3 = ToolTipRole
+        self.run_button = QPushButton("Score")
+        self.run_button.setToolTip("Score every slice of the volume with the chosen model")
+        self.run_button.clicked.connect(self._run_or_cancel)
+        self.progress = QProgressBar()
+        self.progress.setMinimumWidth(160)
+        self.progress.setFormat("")
+        self.progress.setValue(0)
+        self.rate = QLabel("")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(QLabel("Model"))
+        layout.addWidget(self.models, 2)
+        layout.addWidget(QLabel("Mode"))
+        layout.addWidget(self.mode)
+        layout.addWidget(self.run_button)
+        layout.addWidget(self.progress, 1)
+        layout.addWidget(self.rate)
+        self.running = False
+        self._started = 0.0
+        self._done: set[int] = set()
+        self._refining = False
+        # QProgressBar.setValue repaints at once; show progress 4 times a second at most
+        self._show_timer = QTimer(self, singleShot=True, interval=250)
+        self._show_timer.timeout.connect(self._show_progress)
+
+    def set_models(self, infos: list[Any], keep: str | None = None) -> None:
+        """Fill the picker from ``list_models()``; keep ``keep`` (a path) selected if listed."""
+        keep = keep or self.model_path()
+        self.models.clear()
+        for info in infos:
+            self.models.addItem(model_label(info), str(info.path))
+            self.models.setItemData(self.models.count() - 1, str(info.path), 3)
+        if keep:
+            index = self.models.findData(keep)
+            if index >= 0:
+                self.models.setCurrentIndex(index)
+        if not infos:
+            self.models.setPlaceholderText("no models yet: Tools ▸ Train model…")
+        self.run_button.setEnabled(self.models.count() > 0)
+
+    def model_path(self) -> str | None:
+        data = self.models.currentData()
+        return str(data) if data else None
+
+    def _run_or_cancel(self) -> None:
+        if self.running:
+            self.cancel_requested.emit()
+        elif self.model_path():
+            self.run_requested.emit(self.model_path(), self.mode.currentText())
+
+    def set_running(self, running: bool, total: int = 0) -> None:
+        """Switch the button between Score and Cancel; reset the progress at a start."""
+        self.running = running
+        if not running and self._show_timer.isActive():
+            self._show_timer.stop()
+            self._show_progress()  # the final count
+        self.run_button.setText("Cancel" if running else "Score")
+        self.models.setEnabled(not running)
+        self.mode.setEnabled(not running)
+        if running:
+            self._started, self._done, self._refining = time.monotonic(), set(), False
+            self.progress.setRange(0, max(total, 1))
+            self.progress.setFormat("%v / %m slices")
+            self.progress.setValue(0)
+            self.rate.setText("loading model…")
+
+    def set_total(self, total: int) -> None:
+        """Set how many slices the run will score (known once the ROI is found)."""
+        self.progress.setRange(0, max(int(total), 1))
+        self.rate.setText("scoring…")
+
+    def add_done(self, indices: list[int], refining: bool = False) -> None:
+        """Count newly scored slices; show throughput and time left."""
+        self._done.update(indices)
+        self._refining = refining
+        if not self._show_timer.isActive():
+            self._show_timer.start()
+
+    def _show_progress(self) -> None:
+        if self._refining:  # hybrid mode's second pass: every slice already has a score
+            self.progress.setValue(self.progress.maximum())
+            self.rate.setText("refining the top slices…")
+            return
+        done, total = len(self._done), self.progress.maximum()
+        self.progress.setValue(min(done, total))
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        rate = done / elapsed
+        left = (total - done) / rate if rate > 0 else 0.0
+        self.rate.setText(f"{rate:.1f} slices/s, {left:.0f} s left")

@@ -1,0 +1,276 @@
+"""The slice view: grey slice with window/level, red heatmap and box overlays.
+
+Built from pyqtgraph items (an :class:`ImageItem` for the slice, a second one
+for the heatmap, a :class:`HistogramLUTItem` for window/level) in one
+:class:`ViewBox`. Mouse: wheel = next/previous slice, Ctrl+wheel = zoom,
+left drag = pan, right drag = window (left/right) and level (up/down).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedWidget, QVBoxLayout, QWidget
+
+from ctreview.gui import overlays
+from ctreview.gui.session import ReviewSession
+
+PRESETS = {  # name: (low, high) percentile of the slice, None = the volume's full range
+    "Auto (1-99 %)": (1.0, 99.0),
+    "Wide (0.1-99.9 %)": (0.1, 99.9),
+    "Narrow (5-95 %)": (5.0, 95.0),
+    "Full range": None,
+}
+
+
+class SliceViewBox(pg.ViewBox):
+    """A ViewBox whose wheel steps through slices and whose right drag sets window/level."""
+
+    wheel_step = Signal(int)
+    window_drag = Signal(float, float)
+
+    def wheelEvent(self, ev: Any, axis: Any = None) -> None:
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            super().wheelEvent(ev, axis)
+            return
+        ev.accept()
+        self.wheel_step.emit(-1 if ev.delta() > 0 else 1)
+
+    def mouseDragEvent(self, ev: Any, axis: Any = None) -> None:
+        if ev.button() == Qt.MouseButton.RightButton:
+            ev.accept()
+            delta = ev.pos() - ev.lastPos()
+            self.window_drag.emit(delta.x(), delta.y())
+            return
+        super().mouseDragEvent(ev, axis)
+
+
+class SliceView(QWidget):
+    """Shows the session's current slice with its overlays.
+
+    Attributes
+    ----------
+    heat_opacity : float
+        Opacity of the heatmap layer, 0..1.
+    heat_threshold : float
+        Fraction of the heatmap scale below which the heatmap is transparent.
+    """
+
+    def __init__(self, session: ReviewSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.heat_opacity, self.heat_threshold = 0.7, 0.3
+        self.show_heatmap = self.show_outline = self.show_boxes = True
+        self.show_tiles = False
+        self.preset = next(iter(PRESETS))
+        self._heat_scale = 0.0
+        self._image: np.ndarray | None = None
+        self._build()
+        session.volume_changed.connect(self._on_volume)
+        session.current_changed.connect(self.refresh)
+        session.scores_changed.connect(self._on_scores)
+        session.scores_reset.connect(self._on_reset)
+        session.roi_changed.connect(self.fit)  # the part, not the air around it
+
+    def _build(self) -> None:
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground("#1e1e1e")
+        self.viewbox = SliceViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.canvas.addItem(self.viewbox, row=0, col=0)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.heat_item = pg.ImageItem(axisOrder="row-major")
+        self.heat_item.setZValue(10)
+        self.viewbox.addItem(self.image_item)
+        self.viewbox.addItem(self.heat_item)
+        self.histogram = pg.HistogramLUTItem(image=self.image_item)
+        self.histogram.setMaximumWidth(110)
+        self.canvas.addItem(self.histogram, row=0, col=1)
+        self.outline = overlays.outline_item("#00bcd4", 1.2, Qt.PenStyle.DashLine)
+        self.roi_boxes = overlays.outline_item("#ffd54f", 1.0)
+        self.tiles = overlays.outline_item("#9e9e9e", 0.6, Qt.PenStyle.DotLine)
+        self.top_tile = overlays.outline_item("#ff1744", 2.5, z=30)
+        for item in (self.outline, self.roi_boxes, self.tiles, self.top_tile):
+            self.viewbox.addItem(item)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setEnabled(False)
+        self.slider.valueChanged.connect(self.session.set_current)
+        self.slice_label = QLabel("no volume")
+        self.slice_label.setMinimumWidth(110)
+        self.readout = QLabel(" ")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row = QHBoxLayout()
+        row.addWidget(self.slice_label)
+        row.addWidget(self.slider, 1)
+        self.hint = QLabel("Open a CT volume: File ▸ Open (Ctrl+O), drop a file here,\n"
+                           "or run 'ctreview demo' for a simulated part.\n\nF1 lists every key.")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setStyleSheet("QLabel { background: #1e1e1e; color: #b0b0b0; font-size: 15px; }")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.hint)
+        self.stack.addWidget(self.canvas)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.readout)
+        self.viewbox.wheel_step.connect(lambda step: self.session.set_current(self.session.current + step))
+        self.viewbox.window_drag.connect(self._drag_window)
+        self.canvas.scene().sigMouseMoved.connect(self._on_mouse)
+        self.set_heat_threshold(self.heat_threshold)
+
+    # -- session events -----------------------------------------------------
+    def _on_volume(self) -> None:
+        volume = self.session.volume
+        self._heat_scale = 0.0
+        self._image = None
+        if volume is None:
+            self.slider.setEnabled(False)
+            self.stack.setCurrentWidget(self.hint)
+            return
+        self.stack.setCurrentWidget(self.canvas)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, len(volume) - 1)
+        self.slider.setValue(self.session.current)
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(len(volume) > 1)
+        self.refresh()
+        self.apply_preset(self.preset)
+        self.fit()
+
+    def _on_reset(self) -> None:
+        self._heat_scale = 0.0  # a new run has its own scale
+        self.refresh()
+
+    def _on_scores(self, changed: list[int]) -> None:
+        scores = self.session.scores
+        self._heat_scale = max([self._heat_scale] + [scores[k].heat_max for k in changed if k in scores])
+        if self.session.current in changed:
+            self.refresh()
+
+    # -- drawing ------------------------------------------------------------
+    def refresh(self, *_: Any) -> None:
+        """Redraw the current slice and its overlays."""
+        volume, k = self.session.volume, self.session.current
+        if volume is None:
+            return
+        self._image = volume.slice(k)
+        levels = self.image_item.getLevels() if self.image_item.image is not None else None
+        self.image_item.setImage(self._image, autoLevels=levels is None, levels=levels)
+        if self.slider.value() != k:
+            self.slider.blockSignals(True)
+            self.slider.setValue(k)
+            self.slider.blockSignals(False)
+        self.slice_label.setText(f"z {k} / {len(volume) - 1}")
+        self._draw_heatmap(k)
+        self._draw_boxes(k)
+
+    def _draw_heatmap(self, k: int) -> None:
+        heat = self.session.heatmap(k) if self.show_heatmap else None
+        if heat is None:
+            self.heat_item.clear()
+            self.heat_item.setVisible(False)
+            return
+        heat = np.asarray(heat, dtype=np.float32)
+        scale = max(self._heat_scale, float(heat.max()), 1e-6)
+        self._heat_scale = scale
+        self.heat_item.setImage(heat, levels=(0.0, scale), lut=overlays.heat_lut(self.heat_threshold))
+        self.heat_item.setOpacity(self.heat_opacity)
+        self.heat_item.setVisible(True)
+
+    def _draw_boxes(self, k: int) -> None:
+        roi, score = self.session.roi, self.session.scores.get(k)
+        part = getattr(roi, "part_bbox", None)
+        inside = part is not None and part[0] <= k < part[3]
+        self.outline.setPath(overlays.boxes_path(
+            [(part[1], part[2], part[4], part[5])] if inside and self.show_outline else []))
+        slice_roi = roi.slices.get(k) if roi is not None else None
+        boxes = score.boxes if score is not None else (slice_roi.boxes if slice_roi else [])
+        self.roi_boxes.setPath(overlays.boxes_path(boxes if self.show_boxes else []))
+        tiles = overlays.tile_boxes(slice_roi.tiles, roi.tile_size) if slice_roi and self.show_tiles else []
+        self.tiles.setPath(overlays.boxes_path(tiles))
+        top = [score.tile_box] if score is not None and any(score.tile_box) else []
+        self.top_tile.setPath(overlays.boxes_path(top if self.show_boxes else []))
+
+    # -- window / level -----------------------------------------------------
+    def apply_preset(self, name: str) -> None:
+        """Set window/level from a preset of :data:`PRESETS`."""
+        self.preset = name
+        if self._image is None:
+            return
+        bounds = PRESETS[name]
+        if bounds is None:
+            lo, hi = self.session.value_range or (float(self._image.min()), float(self._image.max()))
+        else:
+            lo, hi = overlays.percentile_levels(self._image, *bounds)
+        self.set_levels(lo, max(hi, lo + 1e-6))
+
+    def set_levels(self, lo: float, hi: float) -> None:
+        self.image_item.setLevels((lo, hi))
+        self.histogram.setLevels(lo, hi)
+
+    def levels(self) -> tuple[float, float]:
+        lo, hi = self.image_item.getLevels()
+        return float(lo), float(hi)
+
+    def _drag_window(self, dx: float, dy: float) -> None:
+        lo, hi = self.levels()
+        width, centre = hi - lo, (hi + lo) / 2
+        step = max(width, 1e-6) / 200.0  # 200 pixels of drag = the current width
+        width = max(width + dx * step, 1e-6)
+        centre -= dy * step
+        self.set_levels(centre - width / 2, centre + width / 2)
+
+    # -- heatmap and overlay options ----------------------------------------
+    def set_heat_opacity(self, value: float) -> None:
+        self.heat_opacity = float(value)
+        self.heat_item.setOpacity(self.heat_opacity)
+
+    def set_heat_threshold(self, value: float) -> None:
+        self.heat_threshold = float(value)
+        if self.heat_item.image is not None:
+            self.heat_item.setLookupTable(overlays.heat_lut(self.heat_threshold))
+
+    def set_layer(self, name: str, visible: bool) -> None:
+        """Toggle ``"heatmap"``, ``"outline"``, ``"boxes"`` or ``"tiles"``."""
+        setattr(self, f"show_{name}", bool(visible))
+        if self.session.volume is not None:
+            self._draw_heatmap(self.session.current)
+            self._draw_boxes(self.session.current)
+
+    def fit(self) -> None:
+        """Zoom to the part (its outline, once found) or else the whole slice."""
+        if self._image is None:
+            return
+        part = getattr(self.session.roi, "part_bbox", None)
+        if part is None:
+            self.viewbox.autoRange(padding=0.02)
+            return
+        _, y0, x0, _, y1, x1 = part
+        margin = 0.08 * max(y1 - y0, x1 - x0)
+        self.viewbox.setRange(xRange=(x0 - margin, x1 + margin), yRange=(y0 - margin, y1 + margin),
+                              padding=0)
+
+    # -- cursor readout -----------------------------------------------------
+    def _on_mouse(self, pos: QPointF) -> None:
+        if self._image is None or not self.viewbox.sceneBoundingRect().contains(pos):
+            return
+        point = self.viewbox.mapSceneToView(pos)
+        self.readout.setText(self.describe(point.y(), point.x()))
+
+    def describe(self, y: float, x: float) -> str:
+        """Return the readout text for view position ``(y, x)`` on the current slice."""
+        image, volume, k = self._image, self.session.volume, self.session.current
+        iy, ix = int(math.floor(y)), int(math.floor(x))
+        if image is None or not (0 <= iy < image.shape[0] and 0 <= ix < image.shape[1]):
+            return " "
+        sz, sy, sx = volume.spacing
+        oz, oy, ox = volume.origin
+        text = (f"z {k}  y {iy}  x {ix}   |   {oz + k * sz:.2f}, {oy + iy * sy:.2f}, "
+                f"{ox + ix * sx:.2f} mm   |   value {image[iy, ix]:.6g}")
+        heat = self.session.heatmap(k)
+        if heat is not None:
+            text += f"   |   heat {float(heat[iy, ix]):.3g}"
+        return text
