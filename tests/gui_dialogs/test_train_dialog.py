@@ -1,0 +1,99 @@
+"""The Train model dialog trains a tiny model in the background, cancels, resumes and saves it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def _tiny(dialog, name: str, epochs: int) -> None:
+    dialog.name.setText(name)
+    dialog.epochs.setValue(epochs)
+    dialog.latent.setValue(16)
+    dialog.width.setValue(8)
+    dialog.batch.setValue(16)
+    dialog.device.setCurrentText("cpu")
+
+
+@pytest.fixture
+def main_window(qtbot, tmp_path, monkeypatch):
+    """The main window when its package is there (it owns the model picker), else None."""
+    try:
+        from ctreview.gui.app import create_window
+    except ImportError:
+        yield None
+        return
+    from PySide6.QtWidgets import QMessageBox
+
+    for kind in ("warning", "critical", "information"):
+        monkeypatch.setattr(QMessageBox, kind, staticmethod(lambda *a, **k: QMessageBox.StandardButton.Ok))
+    win = create_window(workspace=tmp_path / "workspace.sqlite")
+    qtbot.addWidget(win)
+    yield win
+    win.close()
+
+
+def test_dialog_trains_cancels_resumes_and_lists_the_model(qtbot, disc_set, main_window):
+    from ctreview.gui.train_dialog import TrainDialog
+    from ctreview.model import list_models, load_model
+    from ctreview.paths import model_library_dir
+
+    dialog = TrainDialog(main_window, sets=[disc_set])
+    qtbot.addWidget(dialog)
+    assert dialog.tile_size.value() == 32          # taken from the set
+    assert dialog.profile.currentText() == "whole-part"
+    _tiny(dialog, "tiny-from-dialog", epochs=2)
+
+    # cancel as soon as the first progress arrives, then resume to the end
+    with qtbot.waitSignal(dialog.progressed, timeout=120_000):
+        dialog.train_button.click()
+    with qtbot.waitSignal(dialog.job.cancelled, timeout=120_000):
+        dialog.cancel_button.click()
+    assert dialog.resume_button.isEnabled() and dialog.train_button.isEnabled()
+    assert (model_library_dir() / "tiny-from-dialog" / "checkpoint.pt").is_file()
+    with qtbot.waitSignal(dialog.modelTrained, timeout=180_000) as blocker:
+        dialog.resume_button.click()
+
+    path = blocker.args[0]
+    assert path == str(model_library_dir() / "tiny-from-dialog")
+    assert any(str(info.path) == path for info in list_models())
+    model = load_model(path, device="cpu")
+    assert model.tile_size == 32 and model.threshold > 0
+    # losses were plotted and generator samples shown
+    curves = {name: len(xs) for name, (_c, xs, _y) in dialog._curves.items()}
+    assert any(name.startswith("gan:") and n > 0 for name, n in curves.items())
+    assert any(name.startswith("encoder:") and n > 0 for name, n in curves.items())
+    assert dialog.latest_samples is not None and dialog.latest_samples.shape[1:] == (32, 32)
+    assert np.isfinite(dialog.latest_samples).all()
+    assert "saved" in dialog.status.text()
+    if main_window is not None:  # the window's picker was refreshed through refresh_models()
+        assert main_window.scoring.models.findData(path) >= 0
+
+
+def test_dialog_refuses_without_sets_and_a_taken_name(qtbot, disc_set, tmp_path):
+    from ctreview.gui.train_dialog import TrainDialog
+    from ctreview.paths import model_library_dir
+
+    dialog = TrainDialog(None)
+    qtbot.addWidget(dialog)
+    dialog.start()
+    assert "training set" in dialog.status.text() and dialog.job is None
+    dialog.add_set(disc_set)
+    (model_library_dir() / "taken").mkdir()
+    (model_library_dir() / "taken" / "model.json").write_text("{}")
+    dialog.name.setText("taken")
+    dialog.start()
+    assert "exists" in dialog.status.text() and dialog.job is None
+
+
+def test_broken_set_is_refused_when_added(qtbot, tmp_path):
+    import pytest
+
+    from ctreview.errors import CtreviewError
+    from ctreview.gui.train_dialog import TrainDialog
+
+    (tmp_path / "manifest.json").write_text("not json")
+    dialog = TrainDialog(None)
+    qtbot.addWidget(dialog)
+    with pytest.raises(CtreviewError, match="manifest.json"):
+        dialog.add_set(tmp_path)
+    assert dialog.sets.count() == 0
