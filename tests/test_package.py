@@ -46,7 +46,7 @@ def test_import_contracts_hold():
     from pathlib import Path
 
     lint = Path(sys.executable).with_name("lint-imports")
-    out = subprocess.run([str(lint)], capture_output=True, text=True,
+    out = subprocess.run([str(lint)], capture_output=True, encoding="utf-8", errors="replace",
                          cwd=Path(__file__).resolve().parents[1])
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 broken" in out.stdout
