@@ -13,7 +13,7 @@ from ctreview.errors import CtreviewError
 from ctreview.gui import settings as settings_mod
 from ctreview.gui.dialogs import choose_report_outputs, show_error
 from ctreview.gui.keys import KeyHelpDialog
-from ctreview.workers import export_report
+from ctreview.workers import device_task, export_report
 
 log = logging.getLogger(__name__)
 
@@ -183,10 +183,12 @@ class ReviewActions:
 
     def _late_start(self) -> None:
         """Work done once the window is on screen: models and the compute device."""
+        if self.runner.closed:  # closed before the event loop got here
+            return
         try:
             self.refresh_models()
         except CtreviewError as exc:
             show_error(self, "Models", str(exc))
-        from ctreview.model import pick_device
-
-        self.device_label.setText(f"device: {device_name(pick_device('auto'))}")
+        self.device_label.setText("device: …")
+        self.runner.start("device", device_task,
+                          on_return=lambda device: self.device_label.setText(f"device: {device_name(device)}"))

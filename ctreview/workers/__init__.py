@@ -7,6 +7,6 @@ delivers small batches to the UI thread.
 """
 from ctreview.workers.batching import coalesce
 from ctreview.workers.runner import TaskRunner
-from ctreview.workers.tasks import export_report, load_volume, roi_task, score_task
+from ctreview.workers.tasks import device_task, export_report, load_volume, roi_task, score_task
 
-__all__ = ["TaskRunner", "coalesce", "export_report", "load_volume", "roi_task", "score_task"]
+__all__ = ["TaskRunner", "coalesce", "device_task", "export_report", "load_volume", "roi_task", "score_task"]

@@ -85,6 +85,11 @@ class TaskRunner(QObject):
         worker.start()
         return worker
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`shutdown` ran (the window is closing); no task starts after it."""
+        return self._closed
+
     def is_running(self, name: str) -> bool:
         """Return whether task ``name`` exists and has not ended."""
         task = self._tasks.get(name)

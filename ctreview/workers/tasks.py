@@ -50,6 +50,14 @@ def roi_task(volume: Any, profile: str, tile_size: int | None, *,
     yield  # pragma: no cover - makes this a generator for GeneratorWorker
 
 
+def device_task(*, should_stop: StopFlag) -> Generator[tuple, None, Any]:
+    """Return the ``torch.device`` scoring will use; importing torch takes seconds, so not on the UI thread."""
+    from ctreview.model import pick_device
+
+    return pick_device("auto")
+    yield  # pragma: no cover - makes this a generator for GeneratorWorker
+
+
 def _leave_a_core_for_the_ui(device: Any) -> None:
     """On CPU, let torch use all cores but one, so the UI thread is never starved."""
     if getattr(device, "type", "cpu") != "cpu":

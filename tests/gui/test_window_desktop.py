@@ -76,3 +76,10 @@ def test_tools_menu_opens_the_training_dialogs_and_refreshes_models(qtbot, windo
 def test_missing_dialog_module_shows_a_message(qtbot, window, messages):
     window._lazy_dialog("no_such_dialog", "NoSuchDialog")
     assert messages and messages[0][0] == "warning"
+
+
+def test_status_bar_names_the_compute_device_found_off_the_ui_thread(qtbot, window):
+    import torch
+
+    expected = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
+    qtbot.waitUntil(lambda: window.device_label.text() == f"device: {expected}", timeout=30000)
