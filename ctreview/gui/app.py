@@ -54,7 +54,15 @@ def run_gui(volume: str | Path | None = None, *, model: str | Path | None = None
 
     With ``screenshot``, the window flags the top slice once scoring ends,
     saves a PNG of itself there and quits.
+
+    Raises
+    ------
+    CtreviewError
+        No display, or Qt's platform plugin cannot load (see :mod:`ctreview.gui.display`).
     """
+    from ctreview.gui.display import check_display
+
+    check_display()
     app = make_app()
     window = create_window(volume, model=model, workspace=workspace, autoscore=autoscore)
     if screenshot is not None:

@@ -18,7 +18,7 @@ KEYS: list[tuple[str, str]] = [
     ("R", "Zoom to the part (the whole slice before the part is found)"),
     ("H", "Show / hide the heatmap"),
     ("B", "Show / hide the part outline and boxes"),
-    ("N", "Type a note (Enter saves it with the decision, Esc goes back)"),
+    ("N", "Type a note; Enter saves it with the decision, or returns to the list so A/F/U decide with it; Esc goes back"),
     ("Ctrl+Z", "Undo the last decision"),
     ("Ctrl+R", "Score the volume with the chosen model"),
     ("Esc", "Cancel scoring"),

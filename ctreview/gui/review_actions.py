@@ -62,7 +62,9 @@ class ReviewActions:
         session, k = self.session, self.session.current
         status = session.status(k)
         if not status:
-            self.statusBar().showMessage("Press A, F or U to save the decision with this note", 6000)
+            # back to the list, so the next A/F/U decides instead of typing into the note
+            self.slice_list.table.setFocus()
+            self.statusBar().showMessage("Now press A, F or U to save the decision with this note", 6000)
             return
         try:
             session.decide(k, status, self.decision_bar.note.text().strip())

@@ -129,7 +129,7 @@ class DecisionBar(QWidget):
         self.undo.clicked.connect(self.undo_requested.emit)
         row.addWidget(self.undo)
         self.note = QLineEdit()
-        self.note.setPlaceholderText("Note for this slice (N to type, Enter to save)")
+        self.note.setPlaceholderText("Note for this slice (N to type, Enter when done)")
         self.note.setClearButtonEnabled(True)
         self.note.returnPressed.connect(self.note_committed.emit)
         self.status = QLabel("")

@@ -73,6 +73,22 @@ def test_note_goes_with_the_decision_and_filters_show_it(qtbot, window, phantom_
     assert len(window.slice_list.proxy.slices_in_order()) == 15
 
 
+def test_enter_in_the_note_then_a_decision_key_decides_with_the_note(qtbot, window, phantom_file, tmp_path):
+    open_and_wait(qtbot, window, phantom_file)
+    session = window.session
+    session.add_results(fake_results(16))
+    first = window.slice_list.proxy.slices_in_order()[0]
+    session.set_current(first)
+    qtbot.keyClick(window.slice_list.table, Qt.Key.Key_N)
+    qtbot.keyClicks(window.decision_bar.note, "check the pin")
+    qtbot.keyClick(window.decision_bar.note, Qt.Key.Key_Return)
+    assert "press A, F or U" in window.statusBar().currentMessage()
+    # the key now decides; it does not type "u" into the note (found using the app under Xvfb)
+    qtbot.keyClick(window.focusWidget(), Qt.Key.Key_U)
+    row = open_workspace(tmp_path / "workspace.sqlite").decisions(session.volume_id)[first]
+    assert row["status"] == "unsure" and row["note"] == "check the pin"
+
+
 def test_plot_jump_threshold_line_and_help(qtbot, window, phantom_file, monkeypatch):
     open_and_wait(qtbot, window, phantom_file)
     window.session.add_results(fake_results(16))
