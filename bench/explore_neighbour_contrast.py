@@ -33,7 +33,7 @@ from bench_detection import auroc  # noqa: E402
 
 def stitched_maps(model, volume, roi) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return raw smoothed residual, z-score map and ROI mask, each (z, y, x), averaged over tile overlaps."""
-    from ctreview.scoring.stream import cut_tiles
+    from ctreview.roi import cut_tiles
 
     shape = volume.shape
     raw, zmap, count = (np.zeros(shape, np.float32) for _ in range(3))
@@ -79,11 +79,12 @@ def main() -> int:
     parser.add_argument("--part", default="transformer")
     parser.add_argument("--gap", type=int, default=3)
     parser.add_argument("--reach", type=int, default=6)
+    parser.add_argument("--model", type=Path, default=None, help="default: the bundled model of the part")
     args = parser.parse_args()
     data = ROOT / "bench" / ".cache" / f"test-{args.part}"
     if not (data / "labels.json").is_file():
         raise SystemExit(f"no test phantoms in {data}: run bench/bench_detection.py --part {args.part} first")
-    model = load_model(bundled_model_path(args.part), "cpu")
+    model = load_model(args.model or bundled_model_path(args.part), "cpu")
     variants = {"shipped: z-score vs tile position": [], "raw smoothed residual": [],
                 f"residual - median of slices {args.gap}..{args.reach} away": []}
     labels = json.loads((data / "labels.json").read_text())

@@ -109,10 +109,22 @@ class AnomalyModel:
         """Slice threshold of the ``fast`` scores (see :meth:`threshold_for`)."""
         return self.threshold_for("fast")
 
+    @property
+    def statistic(self) -> str:
+        """How slices are scored: ``"z-contrast"`` when calibrated for it, else ``"tile"``.
+
+        ``z-contrast`` (see :mod:`ctreview.scoring.contrast`) needs whole
+        normal volumes at calibration; a model trained only from tiles (a
+        training set, an array) keeps the per-tile-position z-score.
+        """
+        return "z-contrast" if "contrast" in self.meta.get("calibration", {}) else "tile"
+
     def threshold_for(self, mode: str) -> float:
-        """Return the calibrated slice threshold for the scores of ``mode``."""
-        cal = self.meta.get("calibration", {}).get(calibration_key(mode), {})
-        return float(cal.get("threshold", 1.0)) or 1.0
+        """Return the calibrated slice threshold for the scores of ``mode`` (and :attr:`statistic`)."""
+        cal = self.meta.get("calibration", {})
+        if self.statistic == "z-contrast":
+            cal = cal["contrast"]
+        return float(cal.get(calibration_key(mode), {}).get("threshold", 1.0)) or 1.0
 
     def freeze(self) -> None:
         frozen(self.generator, self.discriminator, self.encoder)

@@ -41,11 +41,15 @@ class TileSet:
         Tiles from one slice share a group id.
     sources : list of dict
         ``{"path", "sha256", "kind", "tiles"}`` per input.
+    volumes : list
+        The input volumes the tiles were cut from (not tiles handed over
+        as tiles), for calibrations that need whole slices in z order.
     """
 
     tiles: np.ndarray
     groups: np.ndarray
     sources: list[dict] = field(default_factory=list)
+    volumes: list = field(default_factory=list)
 
 
 def _hash_array(array: np.ndarray) -> str:
@@ -98,6 +102,7 @@ class _Collector:
         self.tiles: list[np.ndarray] = []
         self.groups: list[np.ndarray] = []
         self.sources: list[dict] = []
+        self.volumes: list = []
         self.next_group = 0
 
     def add_tiles(self, tiles: np.ndarray, groups: np.ndarray | None, source: dict) -> None:
@@ -122,6 +127,8 @@ class _Collector:
 
     def add_volume(self, volume: Any, path: str | None, digest: str) -> None:
         tiles, index = volume_tiles(volume, self.profile, self.tile_size, self.stride)
+        if len(tiles):
+            self.volumes.append(volume)
         self.add_tiles(tiles, index, {"path": path, "kind": "volume", "sha256": digest,
                                       "shape": list(getattr(volume, "shape", ()))})
 
@@ -200,4 +207,4 @@ def collect_tiles(inputs: Iterable[Any] | Any, profile: Any, tile_size: int,
     tiles = np.concatenate(col.tiles)
     if not np.isfinite(tiles).all():
         raise CtreviewError(None, "training tiles contain NaN or infinite values")
-    return TileSet(tiles, np.concatenate(col.groups), col.sources)
+    return TileSet(tiles, np.concatenate(col.groups), col.sources, col.volumes)

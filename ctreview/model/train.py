@@ -235,6 +235,13 @@ def train(inputs: Any, out: str | Path, *, profile: Any = "whole-part", tile_siz
     cal_tiles = tileset.tiles[held] if held.any() else tileset.tiles
     cal_groups = tileset.groups[held] if held.any() else tileset.groups
     calibration = calibrate(run.model, cal_tiles, cal_groups, fpr=s.fpr, seed=s.seed, stat_tiles=train_tiles)
+    if tileset.volumes:
+        # z-contrast needs whole slices in z order; scoring lives in ctreview.scoring
+        from ctreview.scoring.calibration import calibrate_contrast
+
+        run.model.meta["calibration"] = calibration
+        calibrate_contrast(run.model, tileset.volumes, profile, fpr=s.fpr, seed=s.seed,
+                           should_stop=should_stop)
     meta = _meta(s, tileset, held, profile, aug, calibration, run, time.perf_counter() - t0, dev, name)
     save_model(run.model, out, meta)
     ckpt.unlink(missing_ok=True)

@@ -8,56 +8,15 @@ ROI (in ``hybrid`` mode first a ``"fast"`` result for every slice, then a
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Generator
 
 import numpy as np
 
 from ctreview.model.anomaly import DEFAULT_STEPS, MODES, AnomalyModel, TileScores
 from ctreview.results import SliceResult
+from ctreview.scoring._batches import ScoredSlice, Settings, slice_batches, tiles_of
+from ctreview.scoring.contrast_pass import contrast_pass
 from ctreview.scoring.stitch import stitch
-
-
-@dataclass
-class ScoredSlice(SliceResult):
-    """A :class:`SliceResult` that also carries AnoGAN's summed (paper) score of its best tile."""
-
-    paper: float = float("nan")
-    paper_relative: float = float("nan")
-
-
-def _slice_batches(roi: Any, batch_size: int, only: list[int] | None = None):
-    """Group slice indices so each group holds about ``batch_size`` tiles."""
-    group, count = [], 0
-    for k, sroi in roi.slices.items():
-        if only is not None and k not in only or not sroi.tiles:
-            continue
-        group.append(k)
-        count += len(sroi.tiles)
-        if count >= batch_size:
-            yield group
-            group, count = [], 0
-    if group:
-        yield group
-
-
-def cut_tiles(image: np.ndarray, tiles: list[tuple[int, int]], tile_size: int) -> np.ndarray:
-    """Cut tiles ``(n, T, T)`` at top-left corners ``(y, x)``; tiles past the border are edge-padded."""
-    t = tile_size
-    pad_y = max(0, max((y + t for y, _ in tiles), default=0) - image.shape[0])
-    pad_x = max(0, max((x + t for _, x in tiles), default=0) - image.shape[1])
-    if pad_y or pad_x:
-        image = np.pad(image, ((0, pad_y), (0, pad_x)), mode="edge")
-    return np.stack([image[y:y + t, x:x + t] for y, x in tiles]) if tiles else np.zeros((0, t, t), image.dtype)
-
-
-def _tiles_of(volume: Any, roi: Any, ks: list[int], tile_size: int) -> tuple[np.ndarray, list[int]]:
-    parts, counts = [], []
-    for k in ks:
-        image = volume.slice(k) if hasattr(volume, "slice") else np.asarray(volume[k])
-        parts.append(cut_tiles(image, roi.slices[k].tiles, tile_size))
-        counts.append(len(roi.slices[k].tiles))
-    return np.concatenate(parts), counts
 
 
 def _results(volume_shape, roi, ks, counts, scored: TileScores, model: AnomalyModel, stage: str,
@@ -80,17 +39,6 @@ def _results(volume_shape, roi, ks, counts, scored: TileScores, model: AnomalyMo
                                list(sroi.boxes), heat, scores.astype(np.float32), stage,
                                paper, paper / paper_thr if paper_thr else float("nan")))
     return out
-
-
-@dataclass
-class _Settings:
-    mode: str
-    steps: int
-    lam: float
-    top_k: int
-    refine_above: float | None
-    batch_size: int
-    seed: int
 
 
 def score_volume(volume: Any, model: AnomalyModel, *, mode: str = "hybrid", roi: Any = None,
@@ -131,7 +79,7 @@ def score_volume(volume: Any, model: AnomalyModel, *, mode: str = "hybrid", roi:
         from ctreview.errors import CtreviewError
 
         raise CtreviewError(None, f"unknown scoring mode {mode!r}; use one of {', '.join(MODES)}")
-    cfg = _Settings(mode, DEFAULT_STEPS[mode] if steps is None else int(steps), lam, int(top_k),
+    cfg = Settings(mode, DEFAULT_STEPS[mode] if steps is None else int(steps), lam, int(top_k),
                     refine_above, batch_size, seed)
     t0 = time.perf_counter()
     if roi is None:
@@ -141,24 +89,25 @@ def score_volume(volume: Any, model: AnomalyModel, *, mode: str = "hybrid", roi:
     state = {"timings": {"roi_s": time.perf_counter() - t0}, "cancelled": False, "tiles": 0,
              "first": {}, "refined": 0}
     first_mode = "fast" if mode == "hybrid" else mode
-    yield from _pass(volume, roi, model, cfg, first_mode, None, state, should_stop)
+    one_pass = contrast_pass if model.statistic == "z-contrast" else _pass
+    yield from one_pass(volume, roi, model, cfg, first_mode, None, state, should_stop)
     if mode == "hybrid" and not state["cancelled"]:
         chosen = _refine_targets(state["first"], cfg)
-        yield from _pass(volume, roi, model, cfg, "hybrid", chosen, state, should_stop)
+        yield from one_pass(volume, roi, model, cfg, "hybrid", chosen, state, should_stop)
     state["timings"]["total_s"] = time.perf_counter() - t0
     return _summary(volume, roi, model, cfg, state)
 
 
-def _pass(volume, roi, model, cfg: _Settings, mode: str, only: list[int] | None, state: dict,
+def _pass(volume, roi, model, cfg: Settings, mode: str, only: list[int] | None, state: dict,
           should_stop) -> Generator[SliceResult, None, None]:
     t0 = time.perf_counter()
     shape = tuple(volume.shape)
     steps = 0 if mode == "fast" else cfg.steps
-    for ks in _slice_batches(roi, cfg.batch_size, only):
+    for ks in slice_batches(roi, cfg.batch_size, only):
         if should_stop is not None and should_stop():
             state["cancelled"] = True
             break
-        tiles, counts = _tiles_of(volume, roi, ks, model.tile_size)
+        tiles, counts = tiles_of(volume, roi, ks, model.tile_size)
         z0 = np.concatenate([state["first"][k][1] for k in ks]) if only is not None else None
         scored = model.score_tiles(tiles, mode, steps=steps, lam=cfg.lam, z0=z0, seed=cfg.seed,
                                    batch_size=max(cfg.batch_size, len(tiles)), should_stop=should_stop)
@@ -176,7 +125,7 @@ def _pass(volume, roi, model, cfg: _Settings, mode: str, only: list[int] | None,
     state["timings"][key] = time.perf_counter() - t0
 
 
-def _refine_targets(first: dict, cfg: _Settings) -> list[int]:
+def _refine_targets(first: dict, cfg: Settings) -> list[int]:
     ranked = sorted(first, key=lambda k: first[k][0], reverse=True)
     chosen = set(ranked[: max(0, cfg.top_k)])
     if cfg.refine_above is not None:
@@ -184,7 +133,7 @@ def _refine_targets(first: dict, cfg: _Settings) -> list[int]:
     return sorted(chosen)
 
 
-def _summary(volume, roi, model: AnomalyModel, cfg: _Settings, state: dict) -> dict:
+def _summary(volume, roi, model: AnomalyModel, cfg: Settings, state: dict) -> dict:
     meta = model.meta
     return {
         "model": {"path": meta.get("_dir"), "name": meta.get("name"), "profile": model.profile,
@@ -197,9 +146,12 @@ def _summary(volume, roi, model: AnomalyModel, cfg: _Settings, state: dict) -> d
         "device": str(model.device),
         "threshold": model.threshold_for(cfg.mode if cfg.mode != "hybrid" else "fast"),
         "thresholds": {"fast": model.threshold_for("fast"), "search": model.threshold_for("anogan")},
-        "score": "max over the slice's tiles of the per-pixel z-score of the smoothed residual",
+        "statistic": model.statistic,
+        "score": ("max over the ROI of the smoothed residual minus the median residual of the slices "
+                  "a few steps away along z" if model.statistic == "z-contrast" else
+                  "max over the slice's tiles of the per-pixel z-score of the smoothed residual"),
         "relative_score": "score / calibrated threshold of the stage's scoring family (1.0 = 1% of normal slices)",
-        "heatmap_units": "relative (local z-score / threshold)",
+        "heatmap_units": "relative (local score / threshold)",
         "timings": {k: round(v, 3) for k, v in state["timings"].items()},
         "counts": {"slices": int(volume.shape[0]), "roi_slices": len(roi.slices), "tiles": state["tiles"],
                    "scored_slices": len(state["first"]), "refined_slices": state["refined"]},

@@ -7,7 +7,8 @@ real scoring run of each in a real workspace, and decisions:
 
 The model trains on two more normal phantoms.
 
-* normal volume: every ROI slice accepted, except one flagged and one unsure;
+* normal volume: every ROI slice accepted, except one flagged and one unsure; it
+  hides an unlabelled defect, so some accepted slices score above the threshold;
 * defective volume: slices with defect voxels flagged, the rest accepted.
 """
 from __future__ import annotations
@@ -59,6 +60,33 @@ def _score_into(ws, vol, model, model_dir: Path) -> tuple[int, dict[int, float],
     return vid, rel, [z for z, s in roi.slices.items() if s.tiles]
 
 
+def _hide_a_defect(path: Path) -> None:
+    """Plant a stray solder ball (a dense 13x13x3 block in the air beside the part), unlabelled.
+
+    The reviewer accepts its slices unawares, so the export has accepted
+    slices scored above the threshold to warn about.
+    """
+    import numpy as np
+
+    from ctreview.io import open_volume, write_tiff
+    from ctreview.roi import extract_roi
+
+    with open_volume(path) as vol:
+        data, spacing = vol.read(), vol.spacing
+        roi = extract_roi(vol, "whole-part", tile_size=32)
+    ks = [k for k, s in roi.slices.items() if s.tiles]
+    z = ks[len(ks) // 2]
+    y0, x0, y1, x1 = roi.slices[z].boxes[0]
+    box = data[z, y0:y1, x0:x1].astype(float)
+    from scipy.ndimage import uniform_filter
+
+    calm = uniform_filter(box, 13)[6:-6, 6:-6]  # air: the darkest 13x13 neighbourhood in the ROI
+    iy, ix = np.unravel_index(np.argmin(calm), calm.shape)
+    cy, cx = y0 + 6 + iy, x0 + 6 + ix
+    data[z - 1:z + 2, cy - 6:cy + 7, cx - 6:cx + 7] = data.max()
+    write_tiff(path, data, spacing=spacing)
+
+
 def _build(root: Path) -> Reviewed:
     from helpers_model import TINY, tiny_phantom_volumes
 
@@ -70,6 +98,7 @@ def _build(root: Path) -> Reviewed:
     *first, normal, defective = tiny_phantom_volumes(root / "volumes", normal=3, defective=1,
                                                      seed=7)
     paths = [normal, defective]
+    _hide_a_defect(normal)
     model_dir = train(first, root / "tiny-model", profile="whole-part", epochs=3, seed=0,
                       device="cpu", **TINY)
     labels = json.loads((root / "volumes" / "labels.json").read_text())

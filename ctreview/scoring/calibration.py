@@ -1,0 +1,80 @@
+"""Calibrate the z-contrast statistic on whole normal volumes.
+
+The z-contrast of a slice needs its neighbours along z, so unlike the
+per-tile statistic (:mod:`ctreview.model.calibrate`) it cannot be calibrated
+on loose held-out tiles: the normal volumes are scored here exactly as
+``hybrid`` scores a volume, and each family's threshold is set so that a
+fraction ``fpr`` of all normal ROI slices exceed it.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ctreview.scoring.contrast import GAP, REACH
+
+TOP_K = 8
+
+
+def calibrate_contrast(model: Any, volumes: Sequence[Any], profile: Any, *, fpr: float = 0.01,
+                       seed: int = 0, top_k: int = TOP_K,
+                       should_stop: Callable[[], bool] | None = None) -> dict:
+    """Score normal ``volumes`` and store the ``contrast`` calibration in ``model.meta``; return it.
+
+    Parameters
+    ----------
+    model : AnomalyModel
+        A trained model; its ``meta["calibration"]`` gains a ``"contrast"`` block.
+    volumes : sequence of Volume or ndarray (z, y, x)
+        Normal volumes (the training volumes).
+    profile : str or Profile
+        ROI profile used to cut them.
+    fpr : float
+        Fraction of normal slices allowed above the threshold.
+    top_k : int
+        Slices per volume refined by latent search for the ``search`` threshold,
+        as ``hybrid`` refines the top slices of a scan.
+
+    Returns
+    -------
+    dict
+        ``{"gap", "reach", "fpr", "volumes", "slices", "fast": {"threshold", ...},
+        "search": {"threshold", ...}}``.
+    """
+    from ctreview.roi import extract_roi
+    from ctreview.scoring.stream import score_volume
+
+    block = {"gap": GAP, "reach": REACH, "fpr": fpr,
+             "fast": {"threshold": 1.0}, "search": {"threshold": 1.0}}
+    model.meta.setdefault("calibration", {})["contrast"] = block  # unit thresholds: raw scores out
+    fast: list[float] = []
+    search: list[float] = []
+    for volume in volumes:
+        roi = extract_roi(volume, profile, tile_size=model.tile_size)
+        scores: dict[int, float] = {}
+        for result in score_volume(volume, model, mode="hybrid", roi=roi, top_k=top_k, seed=seed,
+                                   should_stop=should_stop):
+            if result.stage == "refined":
+                search.append(result.score)
+            else:
+                scores[result.index] = result.score
+        fast.extend(scores.values())
+    if not fast:
+        del model.meta["calibration"]["contrast"]
+        return {}
+    # The threshold lets through ceil(fpr * n) of the n normal slices. Refinement only
+    # touches each volume's top slices, which is where that tail lives.
+    allowed = max(1, math.ceil(fpr * len(fast)))
+    block.update(volumes=len(volumes), slices=len(fast), refined=len(search))
+    block["fast"] = _family(fast, allowed)
+    block["search"] = _family(search or fast, allowed)
+    return block
+
+
+def _family(scores: list[float], allowed: int) -> dict:
+    ranked = sorted(scores, reverse=True)
+    threshold = ranked[min(allowed, len(ranked)) - 1]
+    return {"threshold": float(threshold) if threshold > 0 else 1.0,
+            "slice_score_quantiles": {q: float(np.quantile(scores, float(q))) for q in ("0.5", "0.9", "0.99")}}

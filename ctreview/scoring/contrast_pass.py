@@ -1,0 +1,102 @@
+"""The scoring passes of a model calibrated for z-contrast (see :mod:`ctreview.scoring.contrast`)."""
+from __future__ import annotations
+
+import time
+from typing import Generator
+
+import numpy as np
+
+from ctreview.model.anomaly import calibration_key
+from ctreview.results import SliceResult
+from ctreview.scoring._batches import ScoredSlice, Settings, slice_batches, tiles_of
+from ctreview.scoring.contrast import GAP, REACH, ContrastWindow, neighbours, z_contrast
+from ctreview.scoring.stitch import stitch
+
+
+def contrast_pass(volume, roi, model, cfg: Settings, mode: str, only: list[int] | None, state: dict,
+                   should_stop) -> Generator[SliceResult, None, None]:
+    """Like :func:`_pass`, scoring slices by z-contrast (see :mod:`ctreview.scoring.contrast`).
+
+    First pass: a slice's result waits until the slices ``reach`` above it
+    are scored. Refinement: the chosen slices' searched residuals are
+    compared with their neighbours' ``fast`` residuals, as at calibration.
+    """
+    t0 = time.perf_counter()
+    shape = tuple(volume.shape)
+    cal = model.meta["calibration"]["contrast"]
+    scored_slices = [k for k, sroi in roi.slices.items() if sroi.tiles]
+    window = ContrastWindow(scored_slices, int(cal.get("gap", GAP)), int(cal.get("reach", REACH)))
+    held: dict[int, tuple] = {}
+    steps = 0 if mode == "fast" else cfg.steps
+    stage = "refined" if only is not None else ("fast" if mode == "fast" else "anogan")
+    emit = _Emitter(roi, model, mode, stage, state, shape)
+    for ks in slice_batches(roi, cfg.batch_size, only):
+        if should_stop is not None and should_stop():
+            state["cancelled"] = True
+            break
+        tiles, counts = tiles_of(volume, roi, ks, model.tile_size)
+        z0 = np.concatenate([state["first"][k][1] for k in ks]) if only is not None else None
+        scored = model.score_tiles(tiles, mode, steps=steps, lam=cfg.lam, z0=z0, seed=cfg.seed,
+                                   batch_size=max(cfg.batch_size, len(tiles)), should_stop=should_stop)
+        raw = model.raw_maps(scored.extra["local"]).cpu().numpy()
+        near = _fast_neighbour_maps(window, volume, roi, model, cfg, ks) if only is not None else {}
+        start = 0
+        for k, n in zip(ks, counts):
+            part = slice(start, start + n)
+            residual = stitch(raw[part], roi.slices[k].tiles, shape[1:], None, sigma=0.0)
+            held[k] = (float(scored.paper[part].max()), scored.z[part])
+            start += n
+            if only is None:
+                state["tiles"] += n
+                window.add(k, residual)
+            else:
+                others = [near[j] for j in neighbours(k, window.roi_slices, window.gap, window.reach)]
+                yield emit(k, z_contrast(residual, others, roi.slices[k].mask(shape[1:])), held.pop(k))
+        for k in window.ready():
+            yield emit(k, window.contrast(k, roi.slices[k].mask(shape[1:])), held.pop(k))
+        window.forget()
+    for k in window.ready(final=True):  # the last slices, or all that were scored before a cancel
+        yield emit(k, window.contrast(k, roi.slices[k].mask(shape[1:])), held.pop(k))
+    key = "refine_s" if only is not None else f"{mode}_s"
+    state["timings"][key] = time.perf_counter() - t0
+
+
+def _fast_neighbour_maps(window: ContrastWindow, volume, roi, model, cfg: Settings,
+                         ks: list[int]) -> dict[int, np.ndarray]:
+    """Return the ``fast`` residual maps ``(y, x)`` of the neighbours of slices ``ks``."""
+    near = sorted({j for k in ks for j in neighbours(k, window.roi_slices, window.gap, window.reach)})
+    if not near:
+        return {}
+    tiles, counts = tiles_of(volume, roi, near, model.tile_size)
+    scored = model.score_tiles(tiles, "fast", batch_size=max(cfg.batch_size, len(tiles)))
+    raw = model.raw_maps(scored.extra["local"]).cpu().numpy()
+    maps, start = {}, 0
+    for j, n in zip(near, counts):
+        maps[j] = stitch(raw[start:start + n], roi.slices[j].tiles, tuple(volume.shape)[1:], None, sigma=0.0)
+        start += n
+    return maps
+
+
+class _Emitter:
+    """Turn a slice's z-contrast map into its :class:`ScoredSlice` and note it in the run state."""
+
+    def __init__(self, roi, model, mode: str, stage: str, state: dict, shape) -> None:
+        self.roi, self.stage, self.state, self.t = roi, stage, state, model.tile_size
+        self.thr = model.threshold_for(mode)
+        cal = model.meta.get("calibration", {}).get(calibration_key(mode), {})
+        self.paper_thr = cal.get("paper_threshold", float("nan"))
+
+    def __call__(self, k: int, heat: np.ndarray, held: tuple) -> ScoredSlice:
+        sroi, t = self.roi.slices[k], self.t
+        tile_scores = np.array([heat[y:y + t, x:x + t].max(initial=0.0) for y, x in sroi.tiles], np.float32)
+        best = int(np.argmax(tile_scores))
+        y, x = sroi.tiles[best]
+        score = float(tile_scores[best])
+        paper, z = held
+        if self.stage == "refined":
+            self.state["refined"] += 1
+        else:
+            self.state["first"][k] = (score / self.thr, z)
+        return ScoredSlice(k, score, score / self.thr, (y, x, y + t, x + t), list(sroi.boxes), heat / self.thr,
+                           tile_scores, self.stage, paper,
+                           paper / self.paper_thr if self.paper_thr else float("nan"))
