@@ -1,5 +1,6 @@
 """Test set-up shared by every area: headless Qt and a private data folder."""
 import os
+from pathlib import Path
 
 import pytest
 
@@ -12,3 +13,19 @@ def private_data_dir(tmp_path_factory, monkeypatch):
     base = tmp_path_factory.mktemp("userdata")
     monkeypatch.setenv("CTREVIEW_DATA_DIR", str(base))
     return base
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> Path:
+    """Folder with two normal and one defective small transformer phantoms (96 px, 24 slices)."""
+    from helpers_model import shared_tiny_data
+
+    return shared_tiny_data(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """Folder of a tiny model trained on ``tiny_data``'s normal volumes (shared by every area)."""
+    from helpers_model import shared_tiny_model
+
+    return shared_tiny_model(tmp_path_factory)

@@ -101,3 +101,13 @@ def shared_tiny_model(tmp_path_factory) -> Path:
         data = shared_tiny_data(tmp_path_factory)
         _SHARED["model"] = train_tiny_model(data.parent / "model")
     return _SHARED["model"]
+
+
+def drain(stream):
+    """Run a scoring stream to its end; return ``(results, summary)``."""
+    results = []
+    while True:
+        try:
+            results.append(next(stream))
+        except StopIteration as stop:
+            return results, stop.value

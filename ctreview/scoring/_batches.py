@@ -51,3 +51,18 @@ def tiles_of(volume: Any, roi: Any, ks: list[int], tile_size: int) -> tuple[np.n
         parts.append(cut_tiles(image, roi.slices[k].tiles, tile_size))
         counts.append(len(roi.slices[k].tiles))
     return np.concatenate(parts), counts
+
+
+def score_batch(volume: Any, roi: Any, model: Any, cfg: Settings, ks: list[int], mode: str,
+                refining: bool, state: dict, should_stop: Any) -> tuple[Any, list[int]]:
+    """Score the tiles of slices ``ks``; return ``(TileScores, tiles per slice)``.
+
+    When ``refining``, the search starts from the latents the first pass
+    found (``state["first"][k][1]``).
+    """
+    tiles, counts = tiles_of(volume, roi, ks, model.tile_size)
+    z0 = np.concatenate([state["first"][k][1] for k in ks]) if refining else None
+    steps = 0 if mode == "fast" else cfg.steps
+    scored = model.score_tiles(tiles, mode, steps=steps, lam=cfg.lam, z0=z0, seed=cfg.seed,
+                               batch_size=max(cfg.batch_size, len(tiles)), should_stop=should_stop)
+    return scored, counts

@@ -8,7 +8,7 @@ import numpy as np
 
 from ctreview.model.anomaly import calibration_key
 from ctreview.results import SliceResult
-from ctreview.scoring._batches import ScoredSlice, Settings, slice_batches, tiles_of
+from ctreview.scoring._batches import ScoredSlice, Settings, score_batch, slice_batches, tiles_of
 from ctreview.scoring.contrast import GAP, REACH, ContrastWindow, neighbours, z_contrast
 from ctreview.scoring.stitch import stitch
 
@@ -27,17 +27,13 @@ def contrast_pass(volume, roi, model, cfg: Settings, mode: str, only: list[int] 
     scored_slices = [k for k, sroi in roi.slices.items() if sroi.tiles]
     window = ContrastWindow(scored_slices, int(cal.get("gap", GAP)), int(cal.get("reach", REACH)))
     held: dict[int, tuple] = {}
-    steps = 0 if mode == "fast" else cfg.steps
     stage = "refined" if only is not None else ("fast" if mode == "fast" else "anogan")
     emit = _Emitter(roi, model, mode, stage, state, shape)
     for ks in slice_batches(roi, cfg.batch_size, only):
         if should_stop is not None and should_stop():
             state["cancelled"] = True
             break
-        tiles, counts = tiles_of(volume, roi, ks, model.tile_size)
-        z0 = np.concatenate([state["first"][k][1] for k in ks]) if only is not None else None
-        scored = model.score_tiles(tiles, mode, steps=steps, lam=cfg.lam, z0=z0, seed=cfg.seed,
-                                   batch_size=max(cfg.batch_size, len(tiles)), should_stop=should_stop)
+        scored, counts = score_batch(volume, roi, model, cfg, ks, mode, only is not None, state, should_stop)
         raw = model.raw_maps(scored.extra["local"]).cpu().numpy()
         near = _fast_neighbour_maps(window, volume, roi, model, cfg, ks) if only is not None else {}
         start = 0

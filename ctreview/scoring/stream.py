@@ -14,7 +14,7 @@ import numpy as np
 
 from ctreview.model.anomaly import DEFAULT_STEPS, MODES, AnomalyModel, TileScores
 from ctreview.results import SliceResult
-from ctreview.scoring._batches import ScoredSlice, Settings, slice_batches, tiles_of
+from ctreview.scoring._batches import ScoredSlice, Settings, score_batch, slice_batches
 from ctreview.scoring.contrast_pass import contrast_pass
 from ctreview.scoring.stitch import stitch
 
@@ -102,15 +102,11 @@ def _pass(volume, roi, model, cfg: Settings, mode: str, only: list[int] | None, 
           should_stop) -> Generator[SliceResult, None, None]:
     t0 = time.perf_counter()
     shape = tuple(volume.shape)
-    steps = 0 if mode == "fast" else cfg.steps
     for ks in slice_batches(roi, cfg.batch_size, only):
         if should_stop is not None and should_stop():
             state["cancelled"] = True
             break
-        tiles, counts = tiles_of(volume, roi, ks, model.tile_size)
-        z0 = np.concatenate([state["first"][k][1] for k in ks]) if only is not None else None
-        scored = model.score_tiles(tiles, mode, steps=steps, lam=cfg.lam, z0=z0, seed=cfg.seed,
-                                   batch_size=max(cfg.batch_size, len(tiles)), should_stop=should_stop)
+        scored, counts = score_batch(volume, roi, model, cfg, ks, mode, only is not None, state, should_stop)
         stage = "refined" if only is not None else ("fast" if mode == "fast" else "anogan")
         start = 0
         for k, n, res in zip(ks, counts, _results(shape, roi, ks, counts, scored, model, stage, mode)):

@@ -11,13 +11,9 @@ def _score(workspace, run_id, volume, model):
     from ctreview.review import recorded
     from ctreview.scoring import score_volume
 
-    stream = recorded(workspace, run_id, score_volume(volume, model, mode="fast"))
-    results = []
-    while True:
-        try:
-            results.append(next(stream))
-        except StopIteration as stop:
-            return results, stop.value
+    from helpers_model import drain
+
+    return drain(recorded(workspace, run_id, score_volume(volume, model, mode="fast")))
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import tifffile
+from helpers_model import drain as _run
 
 from ctreview.io import open_volume
 from ctreview.model import load_model
@@ -21,13 +22,6 @@ def setup(tiny_model, tiny_data):
     return model, volume, roi
 
 
-def _run(stream):
-    results = []
-    while True:
-        try:
-            results.append(next(stream))
-        except StopIteration as stop:
-            return results, stop.value
 
 
 def test_fast_yields_one_result_per_roi_slice(setup):
