@@ -41,9 +41,11 @@ class TileSet:
         Tiles from one slice share a group id.
     sources : list of dict
         ``{"path", "sha256", "kind", "tiles"}`` per input.
-    volumes : list
-        The input volumes the tiles were cut from (not tiles handed over
-        as tiles), for calibrations that need whole slices in z order.
+    volumes : list of (Volume, list of int or None)
+        The normal volumes behind the tiles, for calibrations that need
+        whole slices in z order, each with the slices known to be normal
+        (None: all). A training set contributes its source volumes where
+        they are still on disk unchanged, with their accepted slices.
     """
 
     tiles: np.ndarray
@@ -96,6 +98,26 @@ def _defective_stems(folder: Path) -> set[str]:
         raise CtreviewError(labels, "unreadable labels.json") from None
 
 
+def _reopen_source(source: dict, fingerprint: str) -> Any:
+    """Open a training set's source volume if it is still where the manifest says, unchanged."""
+    from ctreview.io import open_volume
+    from ctreview.review.fingerprint import volume_fingerprint
+
+    path = Path(str(source.get("path") or "")).expanduser()
+    if not source.get("path") or not path.exists():
+        log.info("source volume %s of the training set is not on this machine", path)
+        return None
+    try:
+        volume = open_volume(path)
+        if volume_fingerprint(volume) == fingerprint:
+            return volume
+    except CtreviewError as exc:
+        log.info("source volume %s of the training set: %s", path, exc)
+        return None
+    log.info("source volume %s changed since the training set was made", path)
+    return None
+
+
 class _Collector:
     def __init__(self, profile: Any, tile_size: int, stride: int | None) -> None:
         self.profile, self.tile_size, self.stride = profile, tile_size, stride
@@ -128,7 +150,7 @@ class _Collector:
     def add_volume(self, volume: Any, path: str | None, digest: str) -> None:
         tiles, index = volume_tiles(volume, self.profile, self.tile_size, self.stride)
         if len(tiles):
-            self.volumes.append(volume)
+            self.volumes.append((volume, None))
         self.add_tiles(tiles, index, {"path": path, "kind": "volume", "sha256": digest,
                                       "shape": list(getattr(volume, "shape", ()))})
 
@@ -156,6 +178,11 @@ class _Collector:
         tiles = load_training_tiles(folder)
         self.add_tiles(np.asarray(tiles, np.float32), training_groups(folder),
                        {"path": str(folder), "kind": "training-set", "sha256": _hash_array(tiles)})
+        for fingerprint, source in tset.manifest.sources.items():
+            volume = _reopen_source(source, fingerprint)
+            if volume is not None:
+                accepted = sorted({int(r["slice"]) for r in tset.records if r.get("source") == fingerprint})
+                self.volumes.append((volume, accepted))
 
     def _folder_of_volumes(self, folder: Path) -> bool:
         from ctreview.io import open_volume

@@ -27,8 +27,10 @@ def calibrate_contrast(model: Any, volumes: Sequence[Any], profile: Any, *, fpr:
     ----------
     model : AnomalyModel
         A trained model; its ``meta["calibration"]`` gains a ``"contrast"`` block.
-    volumes : sequence of Volume or ndarray (z, y, x)
-        Normal volumes (the training volumes).
+    volumes : sequence of Volume, or of (Volume, list of int or None)
+        Normal volumes (the training volumes); with a slice list, only those
+        slices count as normal (the accepted slices of a reviewed volume),
+        the others serve as neighbours only.
     profile : str or Profile
         ROI profile used to cut them.
     fpr : float
@@ -51,11 +53,15 @@ def calibrate_contrast(model: Any, volumes: Sequence[Any], profile: Any, *, fpr:
     model.meta.setdefault("calibration", {})["contrast"] = block  # unit thresholds: raw scores out
     fast: list[float] = []
     search: list[float] = []
-    for volume in volumes:
+    for item in volumes:
+        volume, normal = item if isinstance(item, tuple) else (item, None)
+        normal = None if normal is None else set(normal)
         roi = extract_roi(volume, profile, tile_size=model.tile_size)
         scores: dict[int, float] = {}
         for result in score_volume(volume, model, mode="hybrid", roi=roi, top_k=top_k, seed=seed,
                                    should_stop=should_stop):
+            if normal is not None and result.index not in normal:
+                continue
             if result.stage == "refined":
                 search.append(result.score)
             else:

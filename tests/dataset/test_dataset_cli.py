@@ -96,6 +96,30 @@ def test_cli_export_with_score_run_folders_then_train_from_the_set(reviewed, tmp
                  "--latent-dim", "16", "--width", "8", "--batch-size", "32", "--device", "cpu"]) == 0
     model = load_model(model_dir, device="cpu")
     assert model.tile_size == 32 and model.meta["data"]["tiles"] == n
+    # the sources are still on disk: z-contrast is calibrated on their exported slices only
+    assert model.statistic == "z-contrast"
+    exported = sum(len(src["slices"]) for src in summary["sources"])
+    assert model.meta["calibration"]["contrast"]["slices"] == exported
+
+
+def test_train_from_a_set_whose_sources_are_gone_keeps_the_tile_statistic(reviewed, tmp_path):
+    import shutil
+
+    from ctreview.model import load_model, train
+
+    volumes = []
+    for vol in reviewed.volumes:  # a copy of the reviewed volumes that then disappears
+        volumes.append(tmp_path / "moved" / vol.name)
+        volumes[-1].parent.mkdir(exist_ok=True)
+        shutil.copy(vol, volumes[-1])
+    out = tmp_path / "set"
+    assert main(["dataset", "export", *map(str, volumes), "--out", str(out),
+                 "--workspace", str(reviewed.workspace)]) == 0
+    shutil.rmtree(tmp_path / "moved")
+    model_dir = train([out], tmp_path / "model", tile_size=32, latent_dim=16, width=8, batch_size=32,
+                      epochs=1, encoder_epochs=1, device="cpu")
+    model = load_model(model_dir, device="cpu")
+    assert model.statistic == "tile" and "contrast" not in model.meta["calibration"]
 
 
 def test_cli_export_warns_about_above_threshold_slices(reviewed, tmp_path, capsys):
