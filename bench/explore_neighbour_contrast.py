@@ -80,8 +80,9 @@ def main() -> int:
     parser.add_argument("--gap", type=int, default=3)
     parser.add_argument("--reach", type=int, default=6)
     parser.add_argument("--model", type=Path, default=None, help="default: the bundled model of the part")
+    parser.add_argument("--data", type=Path, default=None, help="test phantoms (default: bench_detection's)")
     args = parser.parse_args()
-    data = ROOT / "bench" / ".cache" / f"test-{args.part}"
+    data = args.data or ROOT / "bench" / ".cache" / f"test-{args.part}"
     if not (data / "labels.json").is_file():
         raise SystemExit(f"no test phantoms in {data}: run bench/bench_detection.py --part {args.part} first")
     model = load_model(args.model or bundled_model_path(args.part), "cpu")

@@ -107,6 +107,9 @@ def calibrate(model: AnomalyModel, tiles: np.ndarray, groups: np.ndarray, *, fpr
     from ctreview.model.anomaly import SHIFT, SIGMA
 
     model.freeze()
+    # the statistics below are computed with the current residual settings, whatever
+    # the model was calibrated with before
+    model.meta.setdefault("calibration", {}).update(sigma=SIGMA, shift=SHIFT)
     out = {"fpr": fpr, "sigma": SIGMA, "shift": SHIFT,
            "statistic": "max of per-pixel z-score of the smoothed shift-tolerant residual"}
     for family in ("fast", "search"):

@@ -116,3 +116,17 @@ def test_user_library_lists_models_and_skips_broken(model_copy):
 def test_unknown_bundled_part_is_a_user_error():
     with pytest.raises(CtreviewError):
         bundled_model_path("toaster")
+
+
+def test_a_model_scores_with_the_residual_settings_it_was_calibrated_with(tiny_model):
+    from helpers_model import disc_tiles
+
+    from ctreview.model.anomaly import SHIFT, SIGMA
+
+    model = load_model(tiny_model, "cpu")
+    assert (model.shift, model.sigma) == (SHIFT, SIGMA)  # calibrated today
+    tiles = disc_tiles(4, defect=True, seed=1)
+    today = model.score_tiles(tiles, "fast").maps
+    model.meta["calibration"].update(shift=2, sigma=2.0)  # as a model calibrated before the change
+    assert (model.shift, model.sigma) == (2, 2.0)
+    assert not np.allclose(model.score_tiles(tiles, "fast").maps, today)
