@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ctreview.model.config import NORMS, TILE_SIZES, NetConfig  # noqa: F401  (re-exported)
+from ctreview.model.config import NetConfig
 
 def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "batch":

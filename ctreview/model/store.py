@@ -30,7 +30,7 @@ from ctreview import __version__
 from ctreview.errors import CtreviewError
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.device import pick_device
-from ctreview.model.meta import FORMAT, FORMAT_VERSION, META_FILE, WEIGHTS_FILE, _model_dir, read_meta  # noqa: F401
+from ctreview.model.meta import FORMAT, FORMAT_VERSION, META_FILE, WEIGHTS_FILE, read_meta  # noqa: F401  (re-exported)
 from ctreview.model.nets import NetConfig
 
 

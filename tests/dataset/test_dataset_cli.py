@@ -6,9 +6,6 @@ import json
 import numpy as np
 import pytest
 
-# imported now, not under a test's capsys: train_cmd binds sys.stderr as a default argument
-# at import (reported to the lead), and capsys closes its stream when the test ends
-import ctreview.cli.train_cmd  # noqa: F401,E402
 from ctreview.cli import main
 from ctreview.dataset import TrainingSet, load_training_tiles
 

@@ -54,14 +54,20 @@ def test_decisions_by_keys_go_to_workspace_with_auto_advance_and_undo(qtbot, win
     assert order[1] not in stored and stored[order[0]]["status"] == "flag"
 
 
-def test_note_goes_with_the_decision_and_filters_show_it(qtbot, window, phantom_file, tmp_path):
+def _note_on_the_top_slice(qtbot, window, phantom_file, text):
+    """Open, rank 16 slices, go to the top one and type ``text`` after N; return the session and slice."""
     open_and_wait(qtbot, window, phantom_file)
     session = window.session
     session.add_results(fake_results(16))
     first = window.slice_list.proxy.slices_in_order()[0]
     session.set_current(first)
     qtbot.keyClick(window.slice_list.table, Qt.Key.Key_N)
-    qtbot.keyClicks(window.decision_bar.note, "void near pin")  # letters type, not decide
+    qtbot.keyClicks(window.decision_bar.note, text)  # letters type, not decide
+    return session, first
+
+
+def test_note_goes_with_the_decision_and_filters_show_it(qtbot, window, phantom_file, tmp_path):
+    session, first = _note_on_the_top_slice(qtbot, window, phantom_file, "void near pin")
     assert session.status(first) == ""
     window.decision_bar.buttons["flag"].click()
     row = open_workspace(tmp_path / "workspace.sqlite").decisions(session.volume_id)[first]
@@ -74,13 +80,7 @@ def test_note_goes_with_the_decision_and_filters_show_it(qtbot, window, phantom_
 
 
 def test_enter_in_the_note_then_a_decision_key_decides_with_the_note(qtbot, window, phantom_file, tmp_path):
-    open_and_wait(qtbot, window, phantom_file)
-    session = window.session
-    session.add_results(fake_results(16))
-    first = window.slice_list.proxy.slices_in_order()[0]
-    session.set_current(first)
-    qtbot.keyClick(window.slice_list.table, Qt.Key.Key_N)
-    qtbot.keyClicks(window.decision_bar.note, "check the pin")
+    session, first = _note_on_the_top_slice(qtbot, window, phantom_file, "check the pin")
     qtbot.keyClick(window.decision_bar.note, Qt.Key.Key_Return)
     assert "press A, F or U" in window.statusBar().currentMessage()
     # the key now decides; it does not type "u" into the note (found using the app under Xvfb)
