@@ -43,10 +43,10 @@ def _timed(fn) -> float:
 
 def _codec_compare(results: list[SliceResult], folder: Path) -> None:
     """Time float16 ``np.savez_compressed`` against the cache's 8-bit cropped archive."""
-    from ctreview.review.heatmaps import HeatmapCache
+    from ctreview.review.heatmap_store import HeatmapStore
 
     sample = results[:50]
-    cache = HeatmapCache(folder / "codec")
+    cache = HeatmapStore(folder / "codec")
     t_f16 = _timed(lambda: [np.savez_compressed(folder / f"f16_{r.index}.npz",
                                                 heatmap=r.heatmap.astype(np.float16))
                             for r in sample])

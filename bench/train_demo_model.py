@@ -24,7 +24,7 @@ NORMAL_VOLUMES = 8
 
 
 def train_part(part: str, out: Path, data_dir: Path | None = None) -> Path:
-    from ctreview.model import train
+    from ctreview.training import train
     from ctreview.phantom import write_phantom_set
 
     t0 = time.perf_counter()
@@ -41,7 +41,7 @@ def train_part(part: str, out: Path, data_dir: Path | None = None) -> Path:
             losses = " ".join(f"{k}={v:.3f}" for k, v in ev.losses.items())
             print(f"  {ev.phase} {ev.iteration}/{ev.iterations} {losses}", flush=True)
 
-    path = train([data], out / f"demo-{part}", profile=part, seed=0, callback=progress,
+    path = train([data], out / f"demo-{part}", profile=part, seed=0, on_event=progress,
                  name=f"demo-{part}", **SETTINGS)
     print(f"{part}: trained in {time.perf_counter() - t1:.0f} s -> {path} "
           f"(total {time.perf_counter() - t0:.0f} s)", flush=True)

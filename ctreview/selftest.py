@@ -20,7 +20,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from ctreview import __version__
 
@@ -44,7 +44,7 @@ class _State:
         self.model = None
         self.roi = None
         self.results: list = []
-        self.summary: dict = {}
+        self.summary: Any = None
         self.workspace = None
         self.volume_id = None
         self.run_id = None
@@ -76,40 +76,35 @@ def _roi(s: _State) -> str:
 
 
 def _scoring(s: _State) -> str:
-    from ctreview.scoring import score_volume, write_run
+    from ctreview.progress import drain
+    from ctreview.results import SliceResult
+    from ctreview.review import open_workspace
+    from ctreview.scoring import ScoringSettings, run_scoring
 
     # Hybrid with a short latent search: exercises autograd too (the frozen
-    # build must carry it), yet takes seconds.
-    gen = score_volume(s.volume, s.model, mode="hybrid", roi=s.roi, steps=SEARCH_STEPS, top_k=2)
-    latest = {}
-    while True:
-        try:
-            result = next(gen)
-        except StopIteration as stop:
-            s.summary = stop.value or {}
-            break
-        latest[result.index] = result
+    # build must carry it), yet takes seconds. The service records the run
+    # in the workspace and a run folder, as the window and the CLI do.
+    settings = ScoringSettings(mode="hybrid", steps=SEARCH_STEPS, top_k=2)
+    s.workspace = open_workspace(s.tmp / "workspace.sqlite")
+    latest: dict[int, SliceResult] = {}
+    events = run_scoring(s.volume, s.model, settings, roi=s.roi, workspace=s.workspace, out=s.tmp / "run")
+    s.summary = drain(events, lambda e: latest.__setitem__(e.index, e) if isinstance(e, SliceResult) else None)
     s.results = [latest[k] for k in sorted(latest)]
     if not s.results:
         raise RuntimeError("the model scored no slice")
-    write_run(s.tmp / "run", s.volume, s.results, s.summary)
+    if not (s.tmp / "run" / "summary.json").is_file():
+        raise RuntimeError("the run folder has no summary.json")
+    s.run_id = s.summary.run_id
+    s.volume_id = s.workspace.run_info(s.run_id)["volume_id"]
     # Information, not a pass/fail criterion: a demo model on a tiny phantom
     # need not rank the planted defect first.
-    top = max(s.results, key=lambda r: r.score)
+    top = max(s.results, key=lambda r: r.relative)
     hit = "a defect" if s.phantom.slice_labels[top.index] else "no defect"
     return f"{len(s.results)} slices, top slice {top.index} holds {hit}"
 
 
 def _workspace(s: _State) -> str:
-    from ctreview.model import bundled_model_path
-    from ctreview.review import open_workspace
-
-    ws = s.workspace = open_workspace(s.tmp / "workspace.sqlite")
-    s.volume_id = ws.add_volume(s.volume)
-    model_id = ws.add_model(bundled_model_path(PART), s.model.meta)
-    s.run_id = ws.start_run(s.volume_id, model_id, "hybrid", {"steps": SEARCH_STEPS}, "cpu")
-    ws.add_results(s.run_id, s.results)
-    ws.finish_run(s.run_id, s.summary)
+    ws = s.workspace
     first = s.results[0].index
     ws.decide(s.volume_id, first, "accept", note="self-test", reviewer="self-test")
     if len(ws.run_scores(s.run_id)) != len(s.results):

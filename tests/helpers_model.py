@@ -74,7 +74,7 @@ def train_tiny_model(out_dir: str | Path, *, epochs: int = 30, seed: int = 0) ->
     The model scores phantoms written by :func:`tiny_phantom_volumes` (or
     ``make_phantom(..., size=96, slices=24)``) with the ``whole-part`` profile.
     """
-    from ctreview.model import train
+    from ctreview.training import train
 
     out_dir = Path(out_dir)
     data = out_dir.parent / f"{out_dir.name}-data"
@@ -105,9 +105,8 @@ def shared_tiny_model(tmp_path_factory) -> Path:
 
 def drain(stream):
     """Run a scoring stream to its end; return ``(results, summary)``."""
-    results = []
-    while True:
-        try:
-            results.append(next(stream))
-        except StopIteration as stop:
-            return results, stop.value
+    from ctreview.progress import drain as run
+
+    results: list = []
+    summary = run(stream, results.append)
+    return results, summary

@@ -5,8 +5,13 @@ import argparse
 import sys
 import time
 
+from ctreview.model.config import TILE_SIZES
+
 
 def add_parser(subparsers) -> None:
+    from ctreview.training.settings import TrainSettings
+
+    d = TrainSettings()
     p = subparsers.add_parser(
         "train", help="train an anomaly model on normal volumes",
         description="Train a DCGAN (or WGAN-GP) on ROI tiles of normal volumes, then an f-AnoGAN "
@@ -15,15 +20,15 @@ def add_parser(subparsers) -> None:
                    help="volumes, folders of volumes, or training-set folders (manifest.json)")
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model folder to write")
     p.add_argument("--profile", default="whole-part", help="ROI profile name or .toml path")
-    p.add_argument("--tile-size", type=int, default=64, choices=(32, 64, 128, 256))
-    p.add_argument("--latent-dim", type=int, default=100)
-    p.add_argument("--width", type=int, default=32, help="channels of the first conv layer")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--encoder-epochs", type=int, default=None, help="default: same as --epochs")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--loss", choices=("dcgan", "wgan-gp"), default="dcgan")
+    p.add_argument("--tile-size", type=int, default=d.tile_size, choices=TILE_SIZES)
+    p.add_argument("--latent-dim", type=int, default=d.latent_dim)
+    p.add_argument("--width", type=int, default=d.width, help="channels of the first conv layer")
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--encoder-epochs", type=int, default=d.encoder_epochs, help="default: same as --epochs")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--loss", choices=("dcgan", "wgan-gp"), default=d.loss)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--resume", action="store_true", help="continue from MODEL_DIR/checkpoint.pt")
     p.set_defaults(command="train")
 
@@ -51,12 +56,15 @@ class _Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ctreview.model import load_model, train
+    from ctreview.model import load_model
+    from ctreview.progress import drain
+    from ctreview.training import TrainSettings, iter_train
 
-    out = train(args.inputs, args.out, profile=args.profile, tile_size=args.tile_size,
-                latent_dim=args.latent_dim, epochs=args.epochs, loss=args.loss, device=args.device,
-                seed=args.seed, resume=args.resume, callback=_Progress(), width=args.width,
-                encoder_epochs=args.encoder_epochs, batch_size=args.batch_size)
+    settings = TrainSettings(tile_size=args.tile_size, latent_dim=args.latent_dim, width=args.width,
+                             epochs=args.epochs, encoder_epochs=args.encoder_epochs,
+                             batch_size=args.batch_size, loss=args.loss, seed=args.seed)
+    out = drain(iter_train(args.inputs, args.out, settings, profile=args.profile, device=args.device,
+                           resume=args.resume), _Progress())
     model = load_model(out, "cpu")
     cal = model.meta["calibration"]
     print(f"wrote {out} (threshold fast {cal['fast']['threshold']:.3g}, "

@@ -16,18 +16,18 @@ from typing import Any, Callable, Generator, Sequence
 
 import numpy as np
 
-from ctreview.dataset._provenance import (SliceSelection, decision_time, select_slices,
+from ctreview.dataset.selection import (SliceSelection, decision_time, select_slices,
                                           select_slices_with_run_dir)
-from ctreview.dataset.manifest import now_iso, sanitise_path, tile_key, write_manifest
+from ctreview.dataset.manifest import sanitise_path, tile_key, write_manifest
 from ctreview.dataset.store import TrainingSet
 from ctreview.errors import Cancelled, CtreviewError
+from ctreview.progress import Progress, drain
+from ctreview.timestamps import now_iso
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int, str], None]
-"""``progress(done, total, message)``; ``total`` is ``STEPS_PER_VOLUME`` per volume."""
-
 STEPS_PER_VOLUME = 100
+"""Progress steps per exported volume."""
 ROI_SHARE = 0.3  # the ROI search costs about as much as cutting a third of the slices
 
 
@@ -118,10 +118,10 @@ def _warn_above(summary: ExportSummary, src: SourceSummary, include: bool) -> No
 
 def _slice_records(z: int, sroi, sel: SliceSelection, profile: str, t: int) -> list[dict]:
     decision = sel.accepted[z]
-    row = sel.scores.get(z)
+    score = sel.scores.get(z)
     run = None
-    if sel.run is not None and row is not None:
-        run = {**sel.run, "score": float(row["score"]), "relative": float(row["relative"])}
+    if sel.run is not None and score is not None:
+        run = {**sel.run, "score": score.score, "relative": score.relative}
     return [{"slice": int(z), "tile_box": [int(y), int(x), int(y) + t, int(x) + t],
              "roi_box": _roi_box(sroi.boxes, y, x, t), "profile": profile,
              "reviewer": decision.get("reviewer"), "decided_at": decision_time(decision),
@@ -144,7 +144,7 @@ def _selection(workspace, vid: int, run_dir: Any) -> SliceSelection:
 def _start_source(workspace, volume, opts: dict, summary: ExportSummary,
                   run_dir: Any) -> tuple[SourceSummary, dict, SliceSelection]:
     """Register a volume in the summary and sort its slices by decision and score."""
-    from ctreview.review.fingerprint import volume_fingerprint
+    from ctreview.io import volume_fingerprint
 
     fp = volume_fingerprint(volume)
     info = _source_info(volume, fp)
@@ -222,8 +222,9 @@ def iter_export(workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
                 tile_size: int | None = None, crops: bool = False,
                 runs: Sequence[Any] | None = None,
                 should_stop: Callable[[], bool] | None = None
-                ) -> Generator[tuple[int, int, str], None, ExportSummary]:
-    """Export as a generator: yields ``(done, total, message)``, returns the :class:`ExportSummary`.
+                ) -> Generator[Progress, None, ExportSummary]:
+    """Export as a generator: yields :class:`~ctreview.progress.Progress` (stage ``"export"``),
+    returns the :class:`ExportSummary`.
 
     See :func:`export_training_set` for the parameters.
     """
@@ -241,26 +242,27 @@ def iter_export(workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
         if opts["should_stop"]():
             raise Cancelled()
         base = k * STEPS_PER_VOLUME
-        yield base, total, f"opening {Path(str(getattr(item, 'path', item) or 'array')).name}"
+        yield Progress("export", base, total,
+                       f"opening {Path(str(getattr(item, 'path', item) or 'array')).name}")
         run_dir = None if runs is None else runs[k]
         volume = _open(workspace, item)
         try:
             for fraction, message in _export_volume(tset, workspace, volume, opts, summary, run_dir):
-                yield base + int(round(fraction * STEPS_PER_VOLUME)), total, message
+                yield Progress("export", base + int(round(fraction * STEPS_PER_VOLUME)), total, message)
         finally:
             if volume is not item and callable(getattr(volume, "close", None)):
                 volume.close()  # we opened it, we close it (file handles on Windows)
         src = summary.sources[-1]
-        yield base + STEPS_PER_VOLUME, total, f"{src.name}: {src.tiles_added} tiles added"
+        yield Progress("export", base + STEPS_PER_VOLUME, total, f"{src.name}: {src.tiles_added} tiles added")
     summary.total = len(tset)
-    tset.manifest.history.append({"action": "export", "at": now_iso(), "added": summary.added,
+    tset.manifest.history.append({"action": "export", "at": now_iso("seconds"), "added": summary.added,
                                   "sources": [s.fingerprint for s in summary.sources]})
     write_manifest(tset.dir, tset.manifest)
     return summary
 
 
 def export_training_set(workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
-                        include_above_threshold: bool = False, progress: Progress | None = None,
+                        include_above_threshold: bool = False,
                         profile: str | None = None, tile_size: int | None = None,
                         crops: bool = False, runs: Sequence[Any] | None = None,
                         should_stop: Callable[[], bool] | None = None) -> ExportSummary:
@@ -279,8 +281,6 @@ def export_training_set(workspace, volumes: Sequence[Any], out: str | os.PathLik
         Training-set folder (new, empty, or an existing set).
     include_above_threshold : bool
         Keep accepted slices scored above threshold (default: drop and warn).
-    progress : callable, optional
-        ``progress(done, total, message)``.
     profile, tile_size : optional
         ROI profile and tile size; default: those of the volume's latest run, else ``"auto"``.
     crops : bool
@@ -295,16 +295,9 @@ def export_training_set(workspace, volumes: Sequence[Any], out: str | os.PathLik
     -------
     ExportSummary
     """
-    gen = iter_export(workspace, volumes, out, include_above_threshold=include_above_threshold,
-                      profile=profile, tile_size=tile_size, crops=crops, runs=runs,
-                      should_stop=should_stop)
-    while True:
-        try:
-            done, total, message = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if progress is not None:
-            progress(done, total, message)
+    return drain(iter_export(workspace, volumes, out, include_above_threshold=include_above_threshold,
+                             profile=profile, tile_size=tile_size, crops=crops, runs=runs,
+                             should_stop=should_stop))
 
 
 def preview_export(workspace, volume: Any, *, profile: str | None = None,

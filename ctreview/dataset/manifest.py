@@ -20,11 +20,11 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ctreview.errors import CtreviewError
+from ctreview.timestamps import now_iso
 
 MANIFEST_NAME = "manifest.json"
 FORMAT_TAG = "ctreview-training-set"
@@ -34,9 +34,8 @@ _TILE_KEYS = ("source", "row", "slice", "tile_box")
 _SOURCE_KEYS = ("fingerprint", "name", "file", "count")
 
 
-def now_iso() -> str:
-    """Return the current UTC time as an ISO 8601 string (seconds)."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+def _now() -> str:
+    return now_iso("seconds")
 
 
 def sanitise_path(path: str | os.PathLike | None) -> str | None:
@@ -79,8 +78,8 @@ class Manifest:
     sources: dict[str, dict] = field(default_factory=dict)
     tiles: list[dict] = field(default_factory=list)
     crops: list[dict] = field(default_factory=list)
-    created: str = field(default_factory=now_iso)
-    updated: str = field(default_factory=now_iso)
+    created: str = field(default_factory=_now)
+    updated: str = field(default_factory=_now)
     history: list[dict] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -173,7 +172,7 @@ def read_manifest(set_dir: str | os.PathLike) -> Manifest:
 def write_manifest(set_dir: str | os.PathLike, manifest: Manifest) -> Path:
     """Write the manifest atomically (temp file + rename) and return its path."""
     set_dir = Path(set_dir)
-    manifest.updated = now_iso()
+    manifest.updated = _now()
     path = set_dir / MANIFEST_NAME
     fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=set_dir)
     try:

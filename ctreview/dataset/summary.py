@@ -7,7 +7,8 @@ from typing import Iterable
 
 import numpy as np
 
-from ctreview.dataset.manifest import MANIFEST_NAME, now_iso, write_manifest
+from ctreview.dataset.manifest import MANIFEST_NAME, write_manifest
+from ctreview.timestamps import now_iso
 from ctreview.dataset.store import TrainingSet
 from ctreview.errors import CtreviewError
 
@@ -153,6 +154,6 @@ def prune(set_dir: str | os.PathLike, *, tiles: Iterable[int] = (), source: str 
                  if (fp is None or r["source"] == fp) and (wanted is None or r["slice"] in wanted)}
     removed = tset.remove(sorted(drop))
     if removed:
-        tset.manifest.history.append({"action": "prune", "at": now_iso(), "removed": removed})
+        tset.manifest.history.append({"action": "prune", "at": now_iso("seconds"), "removed": removed})
         write_manifest(tset.dir, tset.manifest)
     return removed

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Generator
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QFileDialo
                                QHeaderView, QLabel, QLineEdit, QListView, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from ctreview.errors import Cancelled, CtreviewError
+from ctreview.errors import CtreviewError
+from ctreview.progress import Progress
+from ctreview.workers.dataset_tasks import LoadedSet, TileCount, load_set_task, prune_task, volumes_task
 from ctreview.workers.runner import TaskRunner
 
 THUMB = 72
@@ -104,20 +106,6 @@ class TileListModel(QAbstractListModel):
         return pix
 
 
-def _preview_all(workspace: Any, rows: list[tuple[int, int]], *,
-                 should_stop: Any) -> Generator[tuple[int, dict], None, None]:
-    """Yield ``(row, preview)`` per volume: what an export of it would give."""
-    from ctreview.dataset import preview_export
-
-    for row, vid in rows:
-        if should_stop():
-            raise Cancelled()
-        try:
-            yield row, preview_export(workspace, vid)
-        except CtreviewError as exc:
-            yield row, {"error": str(exc)}
-
-
 class DatasetDialog(QDialog):
     """Export accepted slices of the workspace's volumes into a training set and tidy it.
 
@@ -125,16 +113,22 @@ class DatasetDialog(QDialog):
     -------
     exported(str)
         The set folder, after an export finished.
+    volumes_listed(int)
+        The volume table was filled (with this many volumes).
+    set_loaded()
+        The set in the folder field was read and shown.
     """
 
     exported = Signal(str)
+    volumes_listed = Signal(int)
+    set_loaded = Signal()
 
     def __init__(self, parent: QWidget | None, workspace: Any) -> None:
         super().__init__(parent)
         self.setWindowTitle("Training sets")
         self.workspace = workspace
         self.runner = TaskRunner(self)
-        self.runner.errored.connect(lambda _name, exc: self._say(str(exc), error=True))
+        self.runner.errored.connect(self._task_failed)
         self.volume_ids: list[int] = []
         self.summary = None
         self._build()
@@ -200,31 +194,26 @@ class DatasetDialog(QDialog):
 
     # -- volumes ---------------------------------------------------------------
     def refresh_volumes(self) -> None:
-        """List the workspace's volumes with their decision counts; count tiles in a worker."""
-        from ctreview.dataset._provenance import select_slices
+        """List the workspace's volumes with their decision counts, then their tile counts (in a worker)."""
+        self.runner.start("volumes", volumes_task, self.workspace, on_yield=self._on_volumes)
 
-        vols = self.workspace.volumes()
-        self.volume_ids = [int(v["id"]) for v in vols]
-        self.table.setRowCount(len(vols))
-        for row, vol in enumerate(vols):
-            sel = select_slices(self.workspace, int(vol["id"]))
-            name = QTableWidgetItem(Path(vol.get("path") or f"volume {vol['id']}").name)
-            name.setToolTip(str(vol.get("path")))
+    def _on_volumes(self, event: Any) -> None:
+        if isinstance(event, TileCount):
+            self.table.setItem(event.row, 4, QTableWidgetItem(event.error or str(event.tiles)))
+            return
+        self.volume_ids = [row.volume_id for row in event]
+        self.table.setRowCount(len(event))
+        for row, vol in enumerate(event):
+            name = QTableWidgetItem(vol.name)
+            name.setToolTip(str(vol.path))
             name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            name.setCheckState(Qt.CheckState.Checked if sel.accepted else Qt.CheckState.Unchecked)
-            above = ", ".join(str(z) for z in sorted(sel.above)) or "-"
-            cells = [name, str(len(sel.accepted)), str(len(sel.flagged) + len(sel.unsure)),
-                     above, "…"]
+            name.setCheckState(Qt.CheckState.Checked if vol.accepted else Qt.CheckState.Unchecked)
+            above = ", ".join(str(z) for z in vol.above) or "-"
+            cells = [name, str(vol.accepted), str(vol.refused), above, "…"]
             for col, cell in enumerate(cells):
                 self.table.setItem(row, col, cell if isinstance(cell, QTableWidgetItem)
                                    else QTableWidgetItem(cell))
-        rows = list(enumerate(self.volume_ids))
-        self.runner.start("preview", _preview_all, self.workspace, rows, on_yield=self._preview)
-
-    def _preview(self, item: tuple[int, dict]) -> None:
-        row, info = item
-        text = info.get("error") or str(info.get("tiles"))
-        self.table.setItem(row, 4, QTableWidgetItem(text))
+        self.volumes_listed.emit(len(event))
 
     def checked_volume_ids(self) -> list[int]:
         return [vid for row, vid in enumerate(self.volume_ids)
@@ -258,11 +247,10 @@ class DatasetDialog(QDialog):
                           crops=self.crops.isChecked(),
                           on_yield=self._export_progress, on_return=self._export_done)
 
-    def _export_progress(self, item: tuple[int, int, str]) -> None:
-        done, total, message = item
-        self.progress.setRange(0, total)
-        self.progress.setValue(done)
-        self.status.setText(message)
+    def _export_progress(self, step: Progress) -> None:
+        self.progress.setRange(0, step.total)
+        self.progress.setValue(step.done)
+        self.status.setText(step.message)
 
     def _export_done(self, summary: Any) -> None:
         self.summary = summary
@@ -282,35 +270,30 @@ class DatasetDialog(QDialog):
 
     # -- the set ---------------------------------------------------------------
     def load_set(self) -> None:
-        """Show the set in the folder field (if it is one) as a thumbnail grid."""
-        from ctreview.dataset import format_summary, is_training_set, open_training_set, summarise
+        """Show the set in the folder field (if it is one) as a thumbnail grid; read in a worker."""
+        self.runner.start("load", load_set_task, self.folder.text().strip(), on_return=self._on_set)
 
-        folder = self.folder.text().strip()
-        if not folder or not is_training_set(folder):
-            self.tiles.set_training_set(None)
-            self.info.setText("No training set there yet: Export creates it.")
-            return
-        try:
-            self.tiles.set_training_set(open_training_set(folder))
-            self.info.setText(format_summary(summarise(folder)))
-        except CtreviewError as exc:
-            self.tiles.set_training_set(None)
-            self.info.setText("")
-            self._say(str(exc), error=True)
+    def _on_set(self, loaded: LoadedSet) -> None:
+        self.tiles.set_training_set(loaded.training_set)
+        self.info.setText(loaded.summary)
+        self.set_loaded.emit()
 
     def remove_selected(self) -> None:
-        """Remove the selected tiles from the set (after which indices shift down)."""
-        from ctreview.dataset import prune
-
+        """Remove the selected tiles from the set (after which indices shift down), in a worker."""
         rows = sorted(i.row() for i in self.grid.selectionModel().selectedIndexes())
         if not rows:
             return self._say("Select tiles in the grid first.", error=True)
-        try:
-            removed = prune(self.folder.text().strip(), tiles=rows)
-        except CtreviewError as exc:
-            return self._say(str(exc), error=True)
+        self.runner.start("prune", prune_task, self.folder.text().strip(), rows, on_return=self._pruned)
+
+    def _pruned(self, removed: int) -> None:
         self._say(f"Removed {removed} tiles.")
         self.load_set()
+
+    def _task_failed(self, name: str, exc: BaseException) -> None:
+        if name == "load":
+            self.tiles.set_training_set(None)
+            self.info.setText("")
+        self._say(str(exc) if isinstance(exc, CtreviewError) else f"{type(exc).__name__}: {exc}", error=True)
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
         self.runner.shutdown()

@@ -14,6 +14,7 @@ from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QPersistentModelIn
 from PySide6.QtGui import QBrush, QColor
 
 from ctreview.gui.session import ReviewSession
+from ctreview.review.ranking import ranks
 
 COLUMNS = ("Rank", "Slice", "Score", "Relative", "Decision", "Note")
 RANK, SLICE, SCORE, RELATIVE, DECISION, NOTE = range(len(COLUMNS))
@@ -108,9 +109,7 @@ class RankedSliceModel(QAbstractTableModel):
         self.endResetModel()
 
     def _rerank(self) -> None:
-        scores = self.session.scores
-        order = sorted(scores, key=lambda k: (-scores[k].score, k))
-        self._rank = {k: rank for rank, k in enumerate(order, start=1)}
+        self._rank = ranks(self.session.scores.values())
 
     def _on_scores(self, changed: list[int]) -> None:
         new = sorted({k for k in changed if k not in self._row_of})

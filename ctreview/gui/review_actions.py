@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
 from ctreview.errors import CtreviewError
@@ -25,12 +25,6 @@ def device_name(device: Any) -> str:
 
         return torch.cuda.get_device_name(device)
     return str(getattr(device, "type", device)).upper()
-
-
-class _ProgressRelay(QObject):
-    """Carries ``(done, total)`` from a worker thread to the UI thread (queued signal)."""
-
-    progressed = Signal(int, int)
 
 
 class ReviewActions:
@@ -127,14 +121,18 @@ class ReviewActions:
         dialog.setWindowTitle("Export report")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)  # a quick export never flashes a dialog
-        relay = _ProgressRelay(dialog)
-        relay.progressed.connect(lambda done, total: (dialog.setMaximum(total), dialog.setValue(done)))
         dialog.canceled.connect(self._cancel_export)
         self._export_dialog = dialog
         self.statusBar().showMessage("Writing the report…")
         self.runner.start("export", export_report, session.workspace, session.volume_id,
                           session.run_id, outputs, volume=session.volume,
-                          progress=relay.progressed.emit, on_return=self._exported)
+                          on_yield=self._export_progress, on_return=self._exported)
+
+    def _export_progress(self, step: Any) -> None:
+        dialog = getattr(self, "_export_dialog", None)
+        if dialog is not None:
+            dialog.setMaximum(step.total)
+            dialog.setValue(step.done)
 
     def _cancel_export(self) -> None:
         self.runner.cancel("export")

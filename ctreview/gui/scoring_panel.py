@@ -7,7 +7,8 @@ from typing import Any
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-MODES = ("hybrid", "fast", "anogan")
+from ctreview.scoring.settings import MODES
+
 _MODE_TIPS = {
     "hybrid": "fast score for every slice, then the latent search refines the top ones",
     "fast": "encoder only: quickest, a little less exact",

@@ -18,7 +18,9 @@ from ctreview.errors import CtreviewError
 from ctreview.gui import settings as settings_mod
 from ctreview.gui.dialogs import OPEN_FILTER, show_error
 from ctreview.gui.review_actions import ReviewActions
+from ctreview.scoring.settings import ScoringSettings
 from ctreview.workers import load_volume, roi_task, score_task
+from ctreview.workers.tasks import ResultsBatch, ValueRange, VolumeOpened, VolumeRegistered
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +72,10 @@ class WindowActions(ReviewActions):
         self.runner.start("load", load_volume, str(path), workspace=self.session.workspace,
                           on_yield=self._on_load, on_return=lambda _v: None)
 
-    def _on_load(self, item: tuple) -> None:
-        kind = item[0]
-        if kind == "opened":
-            volume = item[1]
-            self.session.set_volume(volume, None)
+    def _on_load(self, event: Any) -> None:
+        if isinstance(event, VolumeOpened):
+            volume = event.volume
+            self.session.set_volume(volume)
             self.setWindowTitle(f"ctreview — {Path(volume.path or self._loading).name}")
             self.statusBar().showMessage(f"{Path(volume.path or self._loading).name}: "
                                          f"{' × '.join(map(str, volume.shape))} (z, y, x), "
@@ -82,15 +83,15 @@ class WindowActions(ReviewActions):
             settings_mod.add_recent(self.settings, self._loading)
             for warning in volume.warnings:
                 log.warning("%s: %s", volume.path, warning)
-        elif kind == "registered":
-            self.session.attach(item[1])
+        elif isinstance(event, VolumeRegistered):
+            self.session.attach(event.volume_id, event.decisions, event.run_id, event.scores)
             if self._autoscore:  # the scoring task finds the ROI itself
                 self._autoscore = False
                 self._score_clicked()
             else:
                 self._start_roi()
-        elif kind == "range":
-            self.session.value_range = (item[1], item[2])
+        elif isinstance(event, ValueRange):
+            self.session.value_range = (event.lo, event.hi)
 
     def _task_finished(self, name: str) -> None:
         if name == "load":
@@ -168,26 +169,24 @@ class WindowActions(ReviewActions):
         self.scoring.set_running(True, total)
         self._score_started = time.monotonic()
         self._slice_at_start = session.current
-        self.runner.start("score", score_task, session.volume, session.volume_id, model_path,
-                          mode=mode, workspace=session.workspace, roi=roi,
+        self.runner.start("score", score_task, session.volume, model_path, ScoringSettings(mode=mode),
+                          workspace=session.workspace, roi=roi,
                           on_yield=self._on_score, on_return=self._on_scored)
 
-    def _on_score(self, item: tuple) -> None:
-        if item[0] == "run":
-            info = item[1]
-            self.session.start_run(info["run_id"])
-            self.session.set_roi(info["roi"], self.scoring.model_path())
-            self.scoring.set_total(info["total"])
-        else:
-            batch = item[1]
-            self.session.add_results(batch)
-            self.scoring.add_done([r.index for r in batch],
-                                  refining=any(r.stage == "refined" for r in batch))
+    def _on_score(self, event: Any) -> None:
+        if isinstance(event, ResultsBatch):
+            self.session.add_results(event.results)
+            self.scoring.add_done([r.index for r in event.results],
+                                  refining=any(r.stage == "refined" for r in event.results))
+        else:  # RunStarted
+            self.session.start_run(event.run_id)
+            self.session.set_roi(event.roi, self.scoring.model_path())
+            self.scoring.set_total(event.total)
 
-    def _on_scored(self, summary: dict) -> None:
+    def _on_scored(self, summary: Any) -> None:
         self.scoring.set_running(False)
         scores = self.session.scores
-        above = sum(s.relative >= self.session.threshold for s in scores.values())
+        above = self.session.above_threshold()
         seconds = time.monotonic() - self._score_started
         self.scoring.rate.setText(f"{len(scores)} slices in {seconds:.0f} s")
         self.statusBar().showMessage(f"Scored {len(scores)} slices in {seconds:.1f} s; "

@@ -5,8 +5,11 @@ folders of TIFF/PNG slices (one file read per slice), ``.npy`` (memory-mapped),
 and through SimpleITK (read whole): DICOM series, NRRD/NHDR, MHA/MHD, NIfTI.
 :func:`write_tiff` writes a volume with its spacing in a form they all read back.
 """
+from ctreview.io.fingerprint import volume_fingerprint
+from ctreview.io.like import VolumeLike, as_volume
 from ctreview.io.open import SUPPORTED, open_volume
 from ctreview.io.tiff import write_tiff
 from ctreview.io.volume import Volume
 
-__all__ = ["open_volume", "Volume", "write_tiff", "SUPPORTED"]
+__all__ = ["open_volume", "Volume", "VolumeLike", "as_volume", "volume_fingerprint", "write_tiff",
+           "SUPPORTED"]

@@ -1,4 +1,6 @@
-"""AnoGAN engine: networks, training, latent search, encoder, model files.
+"""AnoGAN engine: networks, model files and inference (latent search, encoder).
+
+Training lives in :mod:`ctreview.training`; nothing here imports it.
 
 Core package: never imports Qt. Names that need torch are imported on first
 use (PEP 562), so ``from ctreview.model import list_models`` in the GUI does
@@ -14,11 +16,10 @@ from ctreview.model.library import ModelInfo, bundled_model_path, list_models
 from ctreview.model.meta import FORMAT_VERSION, read_meta
 
 _LAZY = {
-    "MODES": "anomaly", "AnomalyModel": "anomaly", "TileScores": "anomaly",
+    "AnomalyModel": "anomaly", "TileScores": "anomaly",
     "pick_device": "device",
     "Discriminator": "nets", "Encoder": "nets", "Generator": "nets",
     "load_model": "store", "save_model": "store",
-    "TrainEvent": "train", "TrainSettings": "train", "train": "train",
 }
 
 __all__ = ["ModelInfo", "bundled_model_path", "list_models", "NetConfig", "FORMAT_VERSION",

@@ -12,6 +12,7 @@ Two scores per tile, side by side:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -21,7 +22,6 @@ from ctreview.model.nets import Discriminator, Encoder, Generator, NetConfig
 from ctreview.model.search import encode, frozen, latent_search, reconstruct, smooth
 
 MODES = ("fast", "anogan", "hybrid")
-DEFAULT_STEPS = {"fast": 0, "anogan": 500, "hybrid": 100}
 # Measured with z-contrast (bench/results/model.md): shift 1 / sigma 1 keep small
 # defects that shift 2 / sigma 2 erased (slice AUROC +0.04-0.08 on two test sets).
 # A model scores with the values it was calibrated with (model.json), these are
@@ -97,6 +97,12 @@ class AnomalyModel:
             k: (torch.zeros(t, t, device=device), torch.ones(t, t, device=device)) for k in ("fast", "search")}
 
     @property
+    def path(self) -> Path | None:
+        """The model folder this model was loaded from (None for one being trained)."""
+        folder = self.meta.get("_dir")
+        return Path(folder) if folder else None
+
+    @property
     def tile_size(self) -> int:
         return self.config.tile_size
 
@@ -156,7 +162,7 @@ class AnomalyModel:
         x = (x - lo) * (2.0 / max(hi - lo, 1e-12)) - 1.0
         return x.clamp_(-1.0 - headroom, 1.0 + headroom)[:, None].to(self.device)
 
-    def score_tiles(self, tiles: np.ndarray, mode: str = "fast", steps: int | None = None,
+    def score_tiles(self, tiles: np.ndarray, mode: str = "fast", steps: int = 0,
                     lam: float = 0.1, z0: np.ndarray | None = None, *, batch_size: int = 256,
                     seed: int = 0, should_stop: Callable[[], bool] | None = None) -> TileScores:
         """Score tiles ``(n, T, T)``.
@@ -166,8 +172,8 @@ class AnomalyModel:
         mode : str
             ``"fast"`` (z = E(x)), ``"anogan"`` (search from a seeded random z)
             or ``"hybrid"`` (search from E(x)).
-        steps : int, optional
-            Search steps; defaults 500 for ``anogan``, 100 for ``hybrid``.
+        steps : int
+            Latent-search steps (``anogan`` and ``hybrid``; ignored by ``fast``).
         lam : float
             Weight of the feature-matching term.
         z0 : ndarray, shape (n, latent_dim), optional
@@ -175,7 +181,7 @@ class AnomalyModel:
         """
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-        steps = DEFAULT_STEPS[mode] if steps is None else int(steps)
+        steps = int(steps)
         n = len(tiles)
         parts, ran = [], 0
         gen = torch.Generator().manual_seed(seed)

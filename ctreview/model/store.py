@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import platform
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +27,10 @@ from safetensors.torch import load_file, save_file
 
 from ctreview import __version__
 from ctreview.errors import CtreviewError
+from ctreview.timestamps import now_iso
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.device import pick_device
-from ctreview.model.meta import FORMAT, FORMAT_VERSION, META_FILE, WEIGHTS_FILE, read_meta  # noqa: F401  (re-exported)
+from ctreview.model.meta import FORMAT, FORMAT_VERSION, META_FILE, WEIGHTS_FILE, read_meta
 from ctreview.model.nets import NetConfig
 
 
@@ -80,7 +80,7 @@ def save_model(model: AnomalyModel, out: str | Path, meta: dict) -> Path:
         "weights": {"file": WEIGHTS_FILE, "bytes": weights.stat().st_size, "sha256": file_sha256(weights)},
         "versions": library_versions(),
     })
-    full.setdefault("created", datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    full.setdefault("created", now_iso("seconds"))
     full.setdefault("name", out.name)
     tmp = out / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(full, indent=2, sort_keys=False))

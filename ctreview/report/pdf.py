@@ -27,7 +27,7 @@ from reportlab.platypus import (Image, KeepTogether, PageBreak, Paragraph, Simpl
                                 Spacer, Table, TableStyle)
 
 from ctreview import __version__
-from ctreview.report._data import ReportData, clean_path
+from ctreview.report.data import ReportData, clean_path
 from ctreview.report.plot import score_plot
 
 FONT, FONT_BOLD = "CtreviewVera", "CtreviewVeraBold"

@@ -1,23 +1,32 @@
-"""``write_report``: a volume's scoring run and review as PDF, CSV and/or JSON."""
+"""``write_report``: a volume's scoring run and review as PDF, CSV and/or JSON.
+
+:func:`iter_report` is the generator (it yields :class:`~ctreview.progress.Progress`
+per flagged slice's picture and per file); :func:`write_report` runs it.
+"""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Generator
 
 from ctreview.errors import Cancelled, CtreviewError
-from ctreview.report._data import ReportData, clean_path, collect
+from ctreview.progress import Progress, StopFlag, drain
+from ctreview.report.data import ReportData, clean_path, collect
 from ctreview.report._output import atomic_output
 from ctreview.report.images import slice_png
 from ctreview.report.pdf import write_pdf
 from ctreview.report.tables import write_csv, write_json
 
-Progress = Callable[[int, int], None]
-
-
-def write_report(workspace, volume_id: int, run_id: int | None = None, *,
+def write_report(workspace: Any, volume_id: int, run_id: int | None = None, *,
                  pdf: str | Path | None = None, csv: str | Path | None = None,
-                 json: str | Path | None = None, volume=None, progress: Progress | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> ReportData:
+                 json: str | Path | None = None, volume: Any = None) -> ReportData:
+    """Write the report (see :func:`iter_report`) and return what it shows."""
+    return drain(iter_report(workspace, volume_id, run_id, pdf=pdf, csv=csv, json=json, volume=volume))
+
+
+def iter_report(workspace: Any, volume_id: int, run_id: int | None = None, *,
+                pdf: str | Path | None = None, csv: str | Path | None = None,
+                json: str | Path | None = None, volume: Any = None,
+                should_stop: StopFlag | None = None) -> Generator[Progress, None, ReportData]:
     """Write the report of one volume's scoring run and review.
 
     Parameters
@@ -34,11 +43,14 @@ def write_report(workspace, volume_id: int, run_id: int | None = None, *,
         The open volume, for the slice pictures. Without it the file is
         reopened from its recorded path; if it is gone or changed, the report
         says so and has no pictures.
-    progress : callable(done, total), optional
-        Called as the work advances (pictures of flagged slices, then files).
     should_stop : callable() -> bool, optional
         Polled between steps; when it returns True, :class:`Cancelled` is raised
         and no file is written.
+
+    Yields
+    ------
+    Progress
+        Stage ``"report"``: pictures of flagged slices, then each file.
 
     Returns
     -------
@@ -53,44 +65,47 @@ def write_report(workspace, volume_id: int, run_id: int | None = None, *,
         workspace = open_workspace(workspace)
     try:
         data = collect(workspace, volume_id, run_id)
-        _write(workspace, data, pdf, csv, json, volume, progress, should_stop or (lambda: False))
+        yield from _write(workspace, data, pdf, csv, json, volume, should_stop or (lambda: False))
     finally:
         if owned:
             workspace.close()
     return data
 
 
-def _write(workspace, data: ReportData, pdf, csv, json, volume, progress, should_stop) -> None:
+def _write(workspace: Any, data: ReportData, pdf: Any, csv: Any, json: Any, volume: Any,
+           should_stop: StopFlag) -> Generator[Progress, None, None]:
     total = (len(data.flagged) if pdf is not None else 0) + 3
     done = 0
 
-    def step() -> None:
+    def step(message: str) -> Progress:
         nonlocal done
         if should_stop():
             raise Cancelled()
         done += 1
-        if progress is not None:
-            progress(done, total)
+        return Progress("report", done, total, message)
 
-    images = _pictures(workspace, data, volume, step) if pdf is not None else {}
+    images: dict[int, bytes | None] = {}
+    if pdf is not None:
+        images = yield from _pictures(workspace, data, volume, step)
     if csv is not None:
         write_csv(data, csv)
-    step()
+    yield step("CSV written")
     if json is not None:
         write_json(data, json)
-    step()
+    yield step("JSON written")
     if pdf is not None:
         with atomic_output(pdf) as tmp:
             write_pdf(data, tmp, images)
-    step()
+    yield step("PDF written")
 
 
-def _pictures(workspace, data: ReportData, volume, step: Callable[[], None]) -> dict:
+def _pictures(workspace: Any, data: ReportData, volume: Any,
+              step: Callable[[str], Progress]) -> Generator[Progress, None, dict[int, bytes | None]]:
     source, opened = _slice_source(data, volume)
     images: dict[int, bytes | None] = {}
     try:
         for row in data.flagged:
-            step()
+            yield step(f"slice {row['slice']}")
             index = row["slice"]
             if source is None:
                 images[index] = None
@@ -120,8 +135,7 @@ def _slice_source(data: ReportData, volume):
     if path is None:
         data.notes.append("The volume was not read from a file: slice pictures are left out.")
         return None, False
-    from ctreview.io import open_volume
-    from ctreview.review import volume_fingerprint
+    from ctreview.io import open_volume, volume_fingerprint
 
     try:
         reopened = open_volume(path)

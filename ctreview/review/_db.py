@@ -79,7 +79,7 @@ def _check(conn: sqlite3.Connection, path: Path) -> None:
     _schema.migrate(conn, version)
 
 
-class Connections:
+class _Connections:
     """One SQLite connection per thread to one workspace file.
 
     Parameters

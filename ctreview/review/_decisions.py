@@ -14,8 +14,9 @@ import sqlite3
 
 from ctreview.errors import CtreviewError
 from ctreview.results import DECISIONS
-from ctreview.review._db import Connections
-from ctreview.review._util import default_reviewer, from_json, now_iso
+from ctreview.review._db import _Connections
+from ctreview.review._util import default_reviewer, from_json
+from ctreview.timestamps import now_iso
 
 CLEARED = "cleared"
 """Status of a slice whose decisions were all undone: unreviewed again."""
@@ -26,10 +27,10 @@ def _row(row: sqlite3.Row) -> dict:
     return {key: row[key] for key in row.keys()}
 
 
-class DecisionsMixin:
+class _DecisionsMixin:
     """Decision methods of :class:`~ctreview.review.Workspace`."""
 
-    _db: Connections
+    _db: _Connections
 
     def _volume_row(self, volume_id: int) -> sqlite3.Row:
         raise NotImplementedError  # provided by Workspace

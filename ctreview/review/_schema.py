@@ -68,7 +68,15 @@ CREATE TABLE decisions (
 CREATE INDEX decisions_by_slice ON decisions(volume_id, slice, id);
 """
 
-MIGRATIONS: list[str] = [_V1]
+# What the window and reports show of a slice without reading its heatmap.
+_V2 = """
+ALTER TABLE scores ADD COLUMN paper REAL;
+ALTER TABLE scores ADD COLUMN paper_relative REAL;
+ALTER TABLE scores ADD COLUMN heat_max REAL NOT NULL DEFAULT 0;
+ALTER TABLE scores ADD COLUMN n_tiles INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 """SQL scripts; entry ``i`` migrates a database from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

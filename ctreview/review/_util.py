@@ -3,16 +3,11 @@ from __future__ import annotations
 
 import getpass
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-
-def now_iso() -> str:
-    """Return the current UTC time as ISO 8601 with microseconds."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 def default_reviewer() -> str:

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Iterable
 
 from ctreview.errors import CtreviewError
-from ctreview.results import SliceResult
-from ctreview.review._db import Connections, check_and_migrate
-from ctreview.review._decisions import DecisionsMixin
-from ctreview.review._util import box, from_json, now_iso, to_json
-from ctreview.review.fingerprint import VolumeLike, volume_fingerprint
-from ctreview.review.heatmaps import HeatmapCache, cache_dir_for
+from ctreview.results import SliceResult, SliceScore
+from ctreview.timestamps import now_iso
+from ctreview.review._db import _Connections, check_and_migrate
+from ctreview.review._decisions import _DecisionsMixin
+from ctreview.review._util import box, from_json, to_json
+from ctreview.io import VolumeLike, volume_fingerprint
+from ctreview.review.heatmap_store import HeatmapStore, cache_dir_for
 
 RESULT_BATCH = 64
 """Slice results committed per transaction by :meth:`Workspace.add_results`."""
@@ -34,7 +35,7 @@ class Session:
 
     volume_id: int
     run_id: int | None
-    scores: list[dict] = field(default_factory=list)
+    scores: list[SliceScore] = field(default_factory=list)
     decisions: dict[int, dict] = field(default_factory=dict)
 
 
@@ -46,7 +47,7 @@ def open_workspace(path: str | Path | None = None) -> "Workspace":
     return Workspace(path)
 
 
-class Workspace(DecisionsMixin):
+class Workspace(_DecisionsMixin):
     """A review store in one SQLite file.
 
     Parameters
@@ -62,8 +63,8 @@ class Workspace(DecisionsMixin):
         if self.path.is_dir():
             raise CtreviewError(self.path, "is a folder, not a workspace file")
         check_and_migrate(self.path)
-        self._db = Connections(self.path)
-        self.heatmaps = HeatmapCache(cache_dir_for(self.path))
+        self._db = _Connections(self.path)
+        self.heatmaps = HeatmapStore(cache_dir_for(self.path))
         self.recovered_from: Path | None = None
 
     @classmethod
@@ -196,15 +197,15 @@ class Workspace(DecisionsMixin):
             for result in batch:
                 if result.heatmap is not None and result.heatmap.size:
                     self.heatmaps.put(run_id, result.index, result.heatmap)
-            rows = [(int(run_id), int(r.index), float(r.score), float(r.relative),
-                     to_json(box(r.tile_box)), to_json([box(b) for b in r.boxes]), str(r.stage))
-                    for r in batch]
+            rows = [_score_row(run_id, r.summary()) for r in batch]
             with self._db.write() as conn:
                 conn.executemany(
-                    "INSERT INTO scores (run_id, slice, score, relative, tile_box, boxes, stage) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id, slice) DO UPDATE SET "
-                    "score = excluded.score, relative = excluded.relative, tile_box = "
-                    "excluded.tile_box, boxes = excluded.boxes, stage = excluded.stage", rows)
+                    "INSERT INTO scores (run_id, slice, score, relative, tile_box, boxes, stage, paper, "
+                    "paper_relative, heat_max, n_tiles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(run_id, slice) DO UPDATE SET score = excluded.score, relative = "
+                    "excluded.relative, tile_box = excluded.tile_box, boxes = excluded.boxes, stage = "
+                    "excluded.stage, paper = excluded.paper, paper_relative = excluded.paper_relative, "
+                    "heat_max = excluded.heat_max, n_tiles = excluded.n_tiles", rows)
             count += len(batch)
         return count
 
@@ -236,12 +237,13 @@ class Workspace(DecisionsMixin):
         info["summary"] = from_json(info["summary"], None)
         return info
 
-    def run_scores(self, run_id: int) -> list[dict]:
-        """Return slice, score, relative, tile_box, boxes, stage of every scored slice, by slice."""
+    def run_scores(self, run_id: int) -> list[SliceScore]:
+        """Return every scored slice of a run, by slice index."""
         rows = self._db.read("SELECT * FROM scores WHERE run_id = ? ORDER BY slice", (int(run_id),))
-        return [{"slice": row["slice"], "score": row["score"], "relative": row["relative"],
-                 "tile_box": box(from_json(row["tile_box"])),
-                 "boxes": [box(b) for b in from_json(row["boxes"])], "stage": row["stage"]}
+        return [SliceScore(int(row["slice"]), float(row["score"]), float(row["relative"]),
+                           box(from_json(row["tile_box"])), [box(b) for b in from_json(row["boxes"])],
+                           str(row["stage"]), _real(row["paper"]), _real(row["paper_relative"]),
+                           float(row["heat_max"]), int(row["n_tiles"]))
                 for row in rows]
 
     def heatmap(self, run_id: int, slice: int):
@@ -259,6 +261,16 @@ class Workspace(DecisionsMixin):
         if self.find_volume(volume) is None:
             return None
         return self.session(self.add_volume(volume))
+
+
+def _score_row(run_id: int, s: SliceScore) -> tuple:
+    return (int(run_id), s.index, s.score, s.relative, to_json(box(s.tile_box)),
+            to_json([box(b) for b in s.boxes]), s.stage, s.paper, s.paper_relative,
+            s.heat_max, s.n_tiles)
+
+
+def _real(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _model_hash(model_dir: Path, meta: dict) -> str:

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Generator
 
 import numpy as np
 
 from ctreview.errors import Cancelled, CtreviewError
+from ctreview.io import VolumeLike, as_volume
+from ctreview.progress import Progress, StopFlag, drain
 from ctreview.results import Box
 from ctreview.roi import shapes as sh
 from ctreview.roi.auto import choose_profile
@@ -215,10 +217,15 @@ def _covering(crop, cs_box: Box, boxes, tiles, sparse, tile_size: int) -> list[t
     return extra
 
 
-def extract_roi(volume, profile: "str | Path | Profile" = "whole-part", *,
-                tile_size: int | None = None, stride: int | None = None,
-                progress: Callable[[int, int], None] | None = None,
-                should_stop: Callable[[], bool] | None = None) -> RoiResult:
+def extract_roi(volume: VolumeLike | np.ndarray, profile: "str | Path | Profile" = "whole-part", *,
+                tile_size: int | None = None, stride: int | None = None) -> RoiResult:
+    """Find the part, its pose and the per-slice ROIs (see :func:`iter_roi`)."""
+    return drain(iter_roi(volume, profile, tile_size=tile_size, stride=stride))
+
+
+def iter_roi(volume: VolumeLike | np.ndarray, profile: "str | Path | Profile" = "whole-part", *,
+             tile_size: int | None = None, stride: int | None = None,
+             should_stop: StopFlag | None = None) -> Generator[Progress, None, RoiResult]:
     """Find the part, its pose and the per-slice ROIs and tiles of a volume.
 
     Parameters
@@ -231,9 +238,13 @@ def extract_roi(volume, profile: "str | Path | Profile" = "whole-part", *,
         transformer, else whole-part).
     tile_size, stride : int, optional
         Override the profile's; a tile_size alone gets a stride of 3/4 of it.
-    progress : callable(done, total), optional
     should_stop : callable() -> bool, optional
         Raises :class:`~ctreview.errors.Cancelled` when it returns True.
+
+    Yields
+    ------
+    Progress
+        Stage ``"roi"``, once per slice of the part.
 
     Returns
     -------
@@ -244,13 +255,8 @@ def extract_roi(volume, profile: "str | Path | Profile" = "whole-part", *,
     CtreviewError
         All-air or constant volume, bad profile, bad tile size.
     """
-    path = getattr(volume, "path", None)
-    if not hasattr(volume, "read"):
-        volume = np.asarray(volume)
-        if volume.ndim == 2:
-            volume = volume[np.newaxis]
-        if volume.ndim != 3 or 0 in volume.shape:
-            raise CtreviewError(path, f"expected a (z, y, x) volume, got shape {volume.shape}")
+    volume = as_volume(volume)
+    path = volume.path
     seg = segment_part(volume, path=path)
     pose = part_pose(seg)
     prof = choose_profile(seg, pose) if str(profile) == "auto" else load_profile(profile)
@@ -266,8 +272,7 @@ def extract_roi(volume, profile: "str | Path | Profile" = "whole-part", *,
         roi = _slice_roi(k, seg, pose, prof, size, step)
         if roi is not None:
             slices[k] = roi
-        if progress is not None:
-            progress(k - z0 + 1, z1 - z0)
+        yield Progress("roi", k - z0 + 1, z1 - z0)
     return RoiResult(part_bbox=pose.bbox, angle_deg=pose.angle_deg, axes=pose.axes, profile=prof,
                      tile_size=size, stride=step, slices=slices, center=pose.center,
                      oriented=pose.oriented, warnings=list(seg.warnings), segmentation=seg)

@@ -7,17 +7,14 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ctreview.errors import CtreviewError
+from ctreview.io import VolumeLike, as_volume
 
 OUTLINE = (60, 220, 60)
 BOX = (230, 40, 40)
 
 
-def _slice(volume, k: int) -> np.ndarray:
-    return volume.slice(k) if hasattr(volume, "slice") else np.asarray(volume[k])
-
-
-def _window(volume, ks) -> tuple[float, float]:
-    sample = np.concatenate([_slice(volume, k).ravel()[::7] for k in ks]).astype(np.float32)
+def _window(volume: VolumeLike, ks) -> tuple[float, float]:
+    sample = np.concatenate([volume.slice(k).ravel()[::7] for k in ks]).astype(np.float32)
     lo, hi = np.percentile(sample, [0.5, 99.5])
     return float(lo), float(max(hi, lo + 1e-6))
 
@@ -48,7 +45,7 @@ def render_slice(image: np.ndarray, roi, k: int, window) -> np.ndarray:
     return rgb
 
 
-def write_preview(volume, roi, out: str | Path, *, n_slices: int = 12, max_tile: int = 384) -> Path:
+def write_preview(volume: VolumeLike | np.ndarray, roi, out: str | Path, *, n_slices: int = 12, max_tile: int = 384) -> Path:
     """Write a montage of ``n_slices`` slices (4 per row) with outlines and ROI boxes.
 
     Parameters
@@ -67,11 +64,12 @@ def write_preview(volume, roi, out: str | Path, *, n_slices: int = 12, max_tile:
     """
     import imageio.v3 as iio
 
+    volume = as_volume(volume)
     ks = preview_slices(roi, n_slices)
     window = _window(volume, ks)
     pictures = []
     for k in ks:
-        rgb = render_slice(_slice(volume, k), roi, k, window)
+        rgb = render_slice(volume.slice(k), roi, k, window)
         step = max(1, int(np.ceil(max(rgb.shape[:2]) / max_tile)))
         rgb = rgb[::step, ::step]
         grow = max(1, 256 // max(rgb.shape[:2]))  # small phantoms: show each pixel bigger

@@ -18,6 +18,7 @@ from scipy import ndimage as ndi
 from skimage.filters import threshold_otsu
 
 from ctreview.errors import CtreviewError
+from ctreview.io import VolumeLike, as_volume
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +58,20 @@ class Segmentation:
     warnings: list[str] = field(default_factory=list)
 
 
-def volume_array_blocks(volume, step: int) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(z0, block)`` of up to ``step`` slices from a Volume or a (z, y, x) array."""
+def volume_array_blocks(volume: VolumeLike, step: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(z0, block)`` of up to ``step`` slices, blocks shaped (z, y, x)."""
     n = volume.shape[0]
     for z0 in range(0, n, step):
         z1 = min(n, z0 + step)
-        block = volume.read(z0, z1) if hasattr(volume, "read") else np.asarray(volume[z0:z1])
-        yield z0, block
+        yield z0, volume.read(z0, z1)
 
 
-def coarse_volume(volume, factor: int) -> np.ndarray:
+def coarse_volume(volume: VolumeLike, factor: int) -> np.ndarray:
     """Block-mean a volume by ``factor`` along every axis.
 
     Parameters
     ----------
-    volume : Volume or ndarray, shape (z, y, x)
+    volume : VolumeLike, shape (z, y, x)
     factor : int
 
     Returns
@@ -128,6 +128,7 @@ def segment_part(volume, *, path=None) -> Segmentation:
     CtreviewError
         For a constant volume or one with no material above the air noise.
     """
+    volume = as_volume(volume)
     shape = tuple(int(s) for s in volume.shape)
     factor = max(1, int(np.ceil(max(shape) / COARSE_SIZE)))
     coarse = coarse_volume(volume, factor)

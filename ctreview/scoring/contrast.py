@@ -5,7 +5,9 @@ core, a foil stack look alike a few slices up and down. Structure the
 generator renders badly therefore leaves the same residual in the
 neighbouring slices, while a defect, a few slices deep, does not. The
 *z-contrast* of slice k is its residual map minus the per-pixel median of
-the residual maps of the ROI slices ``GAP``..``REACH`` slices away.
+the residual maps of the ROI slices ``gap``..``reach`` slices away (defaults in
+:class:`~ctreview.scoring.settings.ScoringSettings`; a model scores with the
+values it was calibrated with).
 
 Measured on unseen phantoms (bench/explore_neighbour_contrast.py,
 bench/results/model.md): slice AUROC 0.66 -> 0.79 (transformer) and
@@ -17,11 +19,8 @@ import bisect
 
 import numpy as np
 
-GAP = 3
-REACH = 6
 
-
-def neighbours(k: int, roi_slices: list[int], gap: int = GAP, reach: int = REACH) -> list[int]:
+def neighbours(k: int, roi_slices: list[int], gap: int, reach: int) -> list[int]:
     """Return the ROI slices ``j`` with ``gap <= |j - k| <= reach`` (``roi_slices`` ascending)."""
     lo = bisect.bisect_left(roi_slices, k - reach)
     hi = bisect.bisect_right(roi_slices, k + reach)
@@ -56,7 +55,7 @@ class ContrastWindow:
         Every slice index that will arrive, ascending.
     """
 
-    def __init__(self, roi_slices: list[int], gap: int = GAP, reach: int = REACH) -> None:
+    def __init__(self, roi_slices: list[int], gap: int, reach: int) -> None:
         self.roi_slices = list(roi_slices)
         self.gap, self.reach = gap, reach
         self.maps: dict[int, np.ndarray] = {}

@@ -1,10 +1,10 @@
 """Write a scoring run to a folder: ``scores.csv``, ``heatmap.tif``, ``summary.json``.
 
-:func:`record_run` consumes a ``score_volume`` stream and writes while it
-goes (the heatmap is a memory-mapped float32 TIFF, so a large volume never
-needs its heatmap in RAM); :func:`write_run` does the same for results
-already at hand. Other recorders (the review workspace) can consume the
-same stream instead.
+:class:`RunWriter` takes results as a scoring stream yields them (the
+heatmap is a memory-mapped float32 TIFF, so a large volume never needs its
+heatmap in RAM); :func:`write_run` does the same for results already at
+hand. ``summary.json`` is written last, under a temporary name then
+renamed, so a folder with a summary is complete.
 """
 from __future__ import annotations
 
@@ -13,15 +13,17 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Generator, Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import tifffile
 
-from ctreview.results import SliceResult
+from ctreview.results import SliceResult, SliceScore
+from ctreview.scoring.summary import RunSummary
 
 CSV_HEADER = ["slice", "score", "relative_score", "tile_y", "tile_x", "tile_y1", "tile_x1",
               "paper_score", "paper_relative", "stage", "n_tiles"]
+FILES = {"scores": "scores.csv", "heatmap": "heatmap.tif"}
 
 
 class RunWriter:
@@ -38,46 +40,35 @@ class RunWriter:
     def __init__(self, run_dir: str | Path, shape: tuple[int, int, int]) -> None:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.heatmap_path = self.run_dir / "heatmap.tif"
+        (self.run_dir / "summary.json").unlink(missing_ok=True)  # incomplete until written again
+        self.heatmap_path = self.run_dir / FILES["heatmap"]
         self._heat = tifffile.memmap(self.heatmap_path, shape=tuple(int(s) for s in shape),
                                      dtype=np.float32, photometric="minisblack")
         self._heat[:] = 0.0
-        self.rows: dict[int, SliceResult] = {}
+        self.rows: dict[int, SliceScore] = {}
 
     def add(self, result: SliceResult) -> None:
         """Record one slice result; a later result for the same slice replaces it."""
-        self.rows[int(result.index)] = _light(result)
+        self.rows[int(result.index)] = result.summary()
         self._heat[int(result.index)] = result.heatmap
 
-    def close(self, summary: dict) -> dict:
-        """Write ``scores.csv`` and ``summary.json``; return the completed summary."""
+    def close(self, summary: RunSummary) -> RunSummary:
+        """Write ``scores.csv`` and, last, ``summary.json``; return the summary with its files."""
         self._heat.flush()
         del self._heat
-        _write_csv(self.run_dir / "scores.csv", [self.rows[k] for k in sorted(self.rows)])
-        rel = [r.relative for r in self.rows.values()]
-        summary = dict(summary)
-        summary.setdefault("counts", {})
-        summary["counts"]["above_threshold"] = int(sum(r >= 1.0 for r in rel))
-        summary["files"] = {"scores": "scores.csv", "heatmap": "heatmap.tif"}
+        _write_csv(self.run_dir / FILES["scores"], [self.rows[k] for k in sorted(self.rows)])
+        summary.files = dict(FILES)
         tmp = self.run_dir / "summary.json.tmp"
-        tmp.write_text(json.dumps(summary, indent=2, default=_jsonable))
+        tmp.write_text(json.dumps(summary.to_dict(), indent=2, default=_jsonable))
         os.replace(tmp, self.run_dir / "summary.json")
         return summary
 
 
-def _light(result: SliceResult) -> SliceResult:
-    # The heatmap already sits in the memmap; keep rows small for large volumes.
-    copy = type(result).__new__(type(result))
-    copy.__dict__.update(result.__dict__)
-    copy.heatmap = np.zeros((0, 0), np.float32)
-    return copy
-
-
-def _fmt(value: float) -> str:
+def _fmt(value: float | None) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.6g}"
 
 
-def _write_csv(path: Path, rows: list[SliceResult]) -> None:
+def _write_csv(path: Path, rows: list[SliceScore]) -> None:
     tmp = path.with_suffix(".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -85,8 +76,7 @@ def _write_csv(path: Path, rows: list[SliceResult]) -> None:
         for r in rows:
             y0, x0, y1, x1 = r.tile_box
             writer.writerow([r.index, _fmt(r.score), _fmt(r.relative), y0, x0, y1, x1,
-                             _fmt(getattr(r, "paper", float("nan"))),
-                             _fmt(getattr(r, "paper_relative", float("nan"))), r.stage, len(r.tile_scores)])
+                             _fmt(r.paper), _fmt(r.paper_relative), r.stage, r.n_tiles])
     os.replace(tmp, path)
 
 
@@ -98,22 +88,10 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def record_run(run_dir: str | Path, volume: Any, stream: Generator[SliceResult, None, dict],
-               extra: dict | None = None) -> dict:
-    """Consume a ``score_volume`` stream into ``run_dir``; return the summary written."""
-    writer = RunWriter(run_dir, tuple(volume.shape))
-    while True:
-        try:
-            writer.add(next(stream))
-        except StopIteration as stop:
-            summary = stop.value or {}
-            break
-    return writer.close({**summary, **(extra or {})})
-
-
-def write_run(run_dir: str | Path, volume: Any, results: Iterable[SliceResult], summary: dict) -> dict:
+def write_run(run_dir: str | Path, shape: tuple[int, int, int], results: Iterable[SliceResult],
+              summary: RunSummary) -> RunSummary:
     """Write results (any iterable, e.g. a list) and a summary into ``run_dir``; return the summary."""
-    writer = RunWriter(run_dir, tuple(volume.shape))
+    writer = RunWriter(run_dir, shape)
     for result in results:
         writer.add(result)
     return writer.close(summary)

@@ -1,5 +1,28 @@
-"""Training: GAN and encoder loops, the defect head, synthetic defects, calibration.
+"""Training: GAN and encoder loops, calibration on held-out normal data, training data.
 
 Core package: never imports Qt. Split from :mod:`ctreview.model`, which keeps
-the networks, model files and inference only.
+the networks, model files and inference only. Names that need torch are
+imported on first use (PEP 562).
 """
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ctreview.training.settings import TrainEvent, TrainSettings
+
+_LAZY = {
+    "iter_train": "train", "train": "train", "settings_from": "train",
+    "collect_tiles": "data", "TileSet": "data",
+    "calibrate_contrast": "contrast_calibration",
+}
+
+__all__ = ["TrainEvent", "TrainSettings", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"ctreview.training.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ctreview.training' has no attribute {name!r}")

@@ -19,6 +19,7 @@ def coalesce(
     stream: Generator[T, None, R] | Iterator[T],
     interval: float = 0.1,
     *,
+    urgent: Callable[[T], bool] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Generator[list[T], None, R | None]:
     """Yield the items of ``stream`` in lists, at most one list per ``interval``.
@@ -30,6 +31,8 @@ def coalesce(
     interval : float
         Seconds between two yielded batches (the last batch is yielded as
         soon as the stream ends, whatever the interval).
+    urgent : callable, optional
+        An item for which it returns True leaves at once with its batch.
     clock : callable
         Monotonic clock in seconds (tests may pass a fake one).
 
@@ -50,6 +53,6 @@ def coalesce(
             return stop.value
         batch.append(item)
         now = clock()
-        if now - last >= interval:
+        if now - last >= interval or (urgent is not None and urgent(item)):
             yield batch
             batch, last = [], now

@@ -37,11 +37,15 @@ class TaskRunner(QObject):
     errored(str, object)
         ``(task name, exception)`` for every task that failed (not for a
         cancelled one).
+    stopped(str)
+        A task asked to wind down (:meth:`request_stop`) stopped itself
+        (raised :class:`~ctreview.errors.Cancelled`).
     finished(str)
         A task ended, whichever way (after its own callbacks ran).
     """
 
     errored = Signal(str, object)
+    stopped = Signal(str)
     finished = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -100,6 +104,22 @@ class TaskRunner(QObject):
         task = self._tasks.get(name)
         return task.worker if task is not None else None
 
+    def request_stop(self, name: str) -> None:
+        """Ask task ``name`` to wind down by itself (its ``should_stop`` turns true).
+
+        Unlike :meth:`cancel`, its callbacks still run: a task that saves its
+        state before stopping (training keeps a checkpoint) reports through
+        :attr:`stopped` or its return.
+        """
+        task = self._tasks.get(name)
+        if task is not None:
+            task.stop.set()
+
+    def wait(self, name: str, timeout: float | None = None) -> bool:
+        """Block until task ``name`` has left its generator; return whether it did (or none runs)."""
+        task = self._tasks.get(name)
+        return True if task is None else task.done.wait(timeout)
+
     def cancel(self, name: str) -> None:
         """Ask task ``name`` to stop; its callbacks are not called any more."""
         task = self._tasks.pop(name, None)
@@ -125,7 +145,10 @@ class TaskRunner(QObject):
             callback(value)
 
     def _failed(self, task: _Task, exc: BaseException) -> None:
-        if isinstance(exc, Cancelled) or not self._current(task):
+        if not self._current(task):
+            return
+        if isinstance(exc, Cancelled):
+            self.stopped.emit(task.name)
             return
         # a user error is one line; anything else deserves its traceback in the log
         log.error("%s failed: %s", task.name, exc,

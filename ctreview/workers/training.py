@@ -1,25 +1,39 @@
-"""Run :func:`ctreview.model.train` off the UI thread and stream its progress.
+"""Run training off the UI thread on the window's :class:`TaskRunner` and stream its progress.
 
-``train`` is a plain function with ``callback`` / ``should_stop`` hooks, not
-a generator, so it runs in a superqt :class:`~superqt.utils.FunctionWorker`
-and its callback emits Qt signals (queued to the UI thread). Events come
-every iteration; they are batched so a fast tiny model does not flood the
-event loop, and a batch leaves early whenever it carries sample images or a
-phase change.
+:func:`ctreview.training.iter_train` yields a :class:`~ctreview.training.TrainEvent`
+per iteration; they are batched so a fast tiny model does not flood the
+event loop, and a batch leaves early whenever it carries sample images or
+a phase change.
 """
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Generator
 
 from PySide6.QtCore import QObject, Signal
-from superqt.utils import FunctionWorker
 
-from ctreview.errors import Cancelled
+from ctreview.progress import StopFlag
+from ctreview.training.settings import TrainEvent
+from ctreview.workers.batching import coalesce
+from ctreview.workers.runner import TaskRunner
 
 FLUSH_SECONDS = 0.1
+TASK = "train"
+
+
+def _urgent(event: TrainEvent) -> bool:
+    return event.samples is not None or event.phase not in ("gan", "encoder")
+
+
+def train_task(inputs: list[Any], out: Path, options: dict, *, resume: bool,
+               should_stop: StopFlag) -> Generator[list[TrainEvent], None, Path]:
+    """Train into ``out``; yields batches of events, returns the model folder."""
+    from ctreview.training import iter_train, settings_from
+
+    opts = dict(options)
+    kwargs = {k: opts.pop(k) for k in ("profile", "device", "name") if k in opts}
+    events = iter_train(inputs, out, settings_from(**opts), resume=resume, should_stop=should_stop, **kwargs)
+    return (yield from coalesce(events, FLUSH_SECONDS, urgent=_urgent))
 
 
 class TrainingJob(QObject):
@@ -28,16 +42,17 @@ class TrainingJob(QObject):
     Parameters
     ----------
     inputs : list
-        What ``train`` accepts: training-set folders, volumes, arrays.
+        What ``iter_train`` accepts: training-set folders, volumes, arrays.
     out : path
         The model folder (its ``checkpoint.pt`` makes a later resume possible).
     options : dict
-        Keyword arguments of ``train`` (``profile``, ``tile_size``, ``epochs``...).
+        :class:`~ctreview.training.TrainSettings` fields plus ``profile``,
+        ``device`` and ``name``.
 
     Signals
     -------
     progress(list)
-        A batch of :class:`ctreview.model.TrainEvent`, oldest first.
+        A batch of :class:`ctreview.training.TrainEvent`, oldest first.
     finished(str)
         The path of the saved model folder.
     failed(object)
@@ -55,69 +70,28 @@ class TrainingJob(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.inputs, self.out, self.options = list(inputs), Path(out), dict(options)
-        self._stop = threading.Event()
-        self._done = threading.Event()
-        self._done.set()
-        self._buffer: list = []
-        self._last_flush = 0.0
-        self._worker: FunctionWorker | None = None
+        self.runner = TaskRunner(self)
+        self.runner.errored.connect(lambda _name, exc: self.failed.emit(exc))
+        self.runner.stopped.connect(lambda _name: self.cancelled.emit())
 
     def can_resume(self) -> bool:
         """Return whether a checkpoint of a stopped run is there to resume from."""
         return (self.out / "checkpoint.pt").is_file()
 
     def is_running(self) -> bool:
-        return not self._done.is_set()
+        return self.runner.is_running(TASK)
 
     def start(self, resume: bool = False) -> None:
         """Start (or with ``resume`` continue) training in the global thread pool."""
         if self.is_running():
             raise RuntimeError("training is already running")
-        self._stop.clear()
-        self._done.clear()
-        self._buffer, self._last_flush = [], time.monotonic()
-        worker = FunctionWorker(self._run, resume)
-        worker.returned.connect(lambda path: self.finished.emit(str(path)))
-        worker.errored.connect(self._errored)
-        self._worker = worker
-        worker.start()
+        self.runner.start(TASK, train_task, self.inputs, self.out, self.options, resume=resume,
+                          on_yield=self.progress.emit, on_return=lambda path: self.finished.emit(str(path)))
 
     def cancel(self) -> None:
         """Ask training to stop at its next iteration (it keeps a checkpoint)."""
-        self._stop.set()
+        self.runner.request_stop(TASK)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the worker thread has left ``train``; return whether it did."""
-        return self._done.wait(timeout)
-
-    def _run(self, resume: bool) -> Path:
-        from ctreview.model import train
-
-        try:
-            path = train(self.inputs, self.out, callback=self._on_event,
-                         should_stop=self._stop.is_set, resume=resume, **self.options)
-            self._flush()
-            return path
-        finally:
-            self._done.set()
-
-    def _on_event(self, event: Any) -> None:
-        # Runs in the worker thread: emitting queues the batch to the UI thread.
-        self._buffer.append(event)
-        now = time.monotonic()
-        urgent = event.samples is not None or event.phase not in ("gan", "encoder")
-        if urgent or now - self._last_flush >= FLUSH_SECONDS:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._buffer:
-            batch, self._buffer = self._buffer, []
-            self._last_flush = time.monotonic()
-            self.progress.emit(batch)
-
-    def _errored(self, exc: BaseException) -> None:
-        self._flush()
-        if isinstance(exc, Cancelled):
-            self.cancelled.emit()
-        else:
-            self.failed.emit(exc)
+        """Block until the worker thread has left training; return whether it did."""
+        return self.runner.wait(TASK, timeout)

@@ -34,29 +34,18 @@ class Reviewed:
 
     def above(self, vid: int) -> list[int]:
         """Accepted slices of a volume that its run scored above threshold."""
-        return sorted(z for z in self.accepted[vid] if self.relative[vid].get(z, 0.0) > 1.0)
+        return sorted(z for z in self.accepted[vid] if self.relative[vid].get(z, 0.0) >= 1.0)
 
 
 def _score_into(ws, vol, model, model_dir: Path) -> tuple[int, dict[int, float], list[int]]:
+    from ctreview.progress import drain
     from ctreview.roi import extract_roi
-    from ctreview.scoring import score_volume
+    from ctreview.scoring import ScoringSettings, run_scoring
 
-    vid = ws.add_volume(vol)
-    model_id = ws.add_model(model_dir, dict(model.meta))
     roi = extract_roi(vol, model.profile, tile_size=model.tile_size)
-    run_id = ws.start_run(vid, model_id, "fast", {"profile": roi.profile.name,
-                                                  "tile_size": model.tile_size}, "cpu")
-    stream = score_volume(vol, model, mode="fast", roi=roi)
-    results = []
-    while True:
-        try:
-            results.append(next(stream))
-        except StopIteration as stop:
-            summary = stop.value or {}
-            break
-    ws.add_results(run_id, results)
-    ws.finish_run(run_id, summary)
-    rel = {int(r["slice"]): float(r["relative"]) for r in ws.run_scores(run_id)}
+    summary = drain(run_scoring(vol, model, ScoringSettings(mode="fast"), roi=roi, workspace=ws))
+    vid = ws.run_info(summary.run_id)["volume_id"]
+    rel = {s.index: s.relative for s in ws.run_scores(summary.run_id)}
     return vid, rel, [z for z, s in roi.slices.items() if s.tiles]
 
 
@@ -91,7 +80,8 @@ def _build(root: Path) -> Reviewed:
     from helpers_model import TINY, tiny_phantom_volumes
 
     from ctreview.io import open_volume
-    from ctreview.model import load_model, train
+    from ctreview.model import load_model
+    from ctreview.training import train
     from ctreview.review import open_workspace
 
     # two normal phantoms train the model, the other two are reviewed

@@ -102,7 +102,8 @@ def test_cli_export_with_score_run_folders_then_train_from_the_set(reviewed, tmp
 def test_train_from_a_set_whose_sources_are_gone_keeps_the_tile_statistic(reviewed, tmp_path):
     import shutil
 
-    from ctreview.model import load_model, train
+    from ctreview.model import load_model
+    from ctreview.training import train
 
     volumes = []
     for vol in reviewed.volumes:  # a copy of the reviewed volumes that then disappears

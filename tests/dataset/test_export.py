@@ -23,7 +23,7 @@ def _slices(manifest, fingerprint=None):
 
 def test_export_keeps_accepted_below_threshold_slices_with_provenance(reviewed, workspace, tmp_path):
     from ctreview.io import open_volume
-    from ctreview.review import volume_fingerprint
+    from ctreview.io import volume_fingerprint
 
     out = tmp_path / "set"
     summary = export_training_set(workspace, reviewed.volumes, out)
@@ -90,12 +90,12 @@ def test_export_refuses_volumes_the_workspace_does_not_know(workspace, tmp_path)
 
 
 def test_progress_and_cancel(reviewed, workspace, tmp_path):
-    from ctreview.dataset import is_training_set
+    from ctreview.dataset import is_training_set, iter_export
     from ctreview.errors import Cancelled
+    from ctreview.progress import drain
 
     seen = []
-    export_training_set(workspace, reviewed.volumes, tmp_path / "a",
-                        progress=lambda d, t, m: seen.append((d, t)))
+    drain(iter_export(workspace, reviewed.volumes, tmp_path / "a"), lambda p: seen.append((p.done, p.total)))
     assert seen[-1] == (200, 200) and all(d <= t for d, t in seen)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     polls = []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QThreadPool
 
-from ctreview.gui.ranked_model import SCORE
+from ctreview.gui.ranked_model import RELATIVE
 from ctreview.review import open_workspace
 
 from tests.gui.gui_helpers import open_and_wait
@@ -32,11 +32,11 @@ def test_scoring_fills_the_list_and_the_workspace_then_exports(qtbot, window, ph
     scores = window.session.scores
     assert len(scores) >= 8 and batches
     listed = window.slice_list.proxy.slices_in_order()
-    assert listed == sorted(scores, key=lambda k: (-scores[k].score, k))
-    shown = [float(window.slice_list.proxy.index(r, SCORE).data()) for r in range(len(listed))]
+    assert listed == sorted(scores, key=lambda k: (-scores[k].relative, k))
+    shown = [float(window.slice_list.proxy.index(r, RELATIVE).data()) for r in range(len(listed))]
     assert shown == sorted(shown, reverse=True)
     stored = open_workspace(tmp_path / "workspace.sqlite").run_scores(window.session.run_id)
-    assert {row["slice"]: round(row["score"], 5) for row in stored} == \
+    assert {row.index: round(row.score, 5) for row in stored} == \
         {k: round(s.score, 5) for k, s in scores.items()}
     # the top slice shows its heatmap and its highest-scoring tile
     top = listed[0]

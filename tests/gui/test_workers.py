@@ -7,6 +7,7 @@ import time
 import pytest
 
 from ctreview.errors import Cancelled, CtreviewError
+from ctreview.progress import drain
 from ctreview.workers import TaskRunner, coalesce
 
 
@@ -18,18 +19,29 @@ def test_coalesce_batches_by_time_and_keeps_return_value():
         yield from range(10)
         return "summary"
 
-    gen = coalesce(stream(), 0.1, clock=clock)
     batches = []
-    while True:
-        try:
-            batches.append(next(gen))
-        except StopIteration as stop:
-            result = stop.value
-            break
+    result = drain(coalesce(stream(), 0.1, clock=clock), batches.append)
     assert batches[0] == [0]  # the first item goes out at once
     assert [x for b in batches for x in b] == list(range(10))
     assert all(len(b) <= 4 for b in batches) and len(batches) < 10
     assert result == "summary"
+
+
+def test_coalesce_sends_urgent_items_at_once():
+    clock = lambda: 0.0  # noqa: E731 - time stands still: only urgency flushes
+    batches = []
+    drain(coalesce(iter(range(6)), 10.0, urgent=lambda x: x == 3, clock=clock), batches.append)
+    assert batches == [[0], [1, 2, 3], [4, 5]]
+
+
+def test_request_stop_lets_the_task_wind_down_and_report(qtbot):
+    runner = TaskRunner()
+    seen = []
+    runner.start("slow", _counter, 10_000, delay=0.01, on_yield=seen.append)
+    qtbot.waitUntil(lambda: len(seen) >= 2, timeout=5000)
+    with qtbot.waitSignal(runner.stopped, timeout=5000) as blocker:
+        runner.request_stop("slow")
+    assert blocker.args == ["slow"] and runner.wait("slow", 5.0)
 
 
 def _counter(n, *, delay=0.0, fail_at=None, should_stop):

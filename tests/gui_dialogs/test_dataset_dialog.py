@@ -38,6 +38,8 @@ def dialog(qtbot, reviewed):
 
 
 def test_lists_volumes_with_counts_and_tiles(qtbot, dialog, reviewed):
+    # the workspace is read in a worker, never on the UI thread
+    qtbot.waitUntil(lambda: len(dialog.volume_ids) == len(reviewed.volume_ids), timeout=30_000)
     assert sorted(dialog.volume_ids) == sorted(reviewed.volume_ids)
     for row, vid in enumerate(dialog.volume_ids):
         assert dialog.table.item(row, 1).text() == str(len(reviewed.accepted[vid]))
@@ -54,6 +56,7 @@ def test_exports_in_a_worker_then_browses_and_prunes(qtbot, dialog, reviewed, tm
 
     out = tmp_path / "set"
     dialog.folder.setText(str(out))
+    qtbot.waitUntil(lambda: len(dialog.volume_ids) == len(reviewed.volume_ids), timeout=30_000)
     dialog.set_checked(reviewed.volume_ids[:1])
     with qtbot.waitSignal(dialog.exported, timeout=60_000) as blocker:
         dialog.export_button.click()
@@ -63,7 +66,7 @@ def test_exports_in_a_worker_then_browses_and_prunes(qtbot, dialog, reviewed, tm
     man = read_manifest(out)
     assert sorted({t["slice"] for t in man.tiles}) == expected
     assert dialog.progress.value() == dialog.progress.maximum()
-    assert dialog.tiles.rowCount() == len(man.tiles)
+    qtbot.waitUntil(lambda: dialog.tiles.rowCount() == len(man.tiles), timeout=30_000)
 
     # the grid draws thumbnails only when asked for them
     assert dialog.tiles.drawn <= len(man.tiles)
@@ -76,7 +79,8 @@ def test_exports_in_a_worker_then_browses_and_prunes(qtbot, dialog, reviewed, tm
     selection = dialog.grid.selectionModel()
     for row in (0, 2):
         selection.select(dialog.tiles.index(row), QItemSelectionModel.SelectionFlag.Select)
-    dialog.remove_button.click()
+    with qtbot.waitSignal(dialog.set_loaded, timeout=30_000):
+        dialog.remove_button.click()
     after = load_training_tiles(out)
     np.testing.assert_array_equal(after, np.delete(before, [0, 2], axis=0))
     assert dialog.tiles.rowCount() == len(after)
@@ -86,6 +90,7 @@ def test_exports_in_a_worker_then_browses_and_prunes(qtbot, dialog, reviewed, tm
 def test_export_error_is_shown_not_raised(qtbot, dialog, tmp_path):
     (tmp_path / "other.txt").write_text("not a training set")
     dialog.folder.setText(str(tmp_path))
+    qtbot.waitUntil(lambda: bool(dialog.volume_ids), timeout=30_000)
     with qtbot.waitSignal(dialog.runner.errored, timeout=30_000):
         dialog.export_button.click()
     assert "not an empty folder" in dialog.status.text()

@@ -7,13 +7,14 @@ import pytest
 pytest.importorskip("ctreview.scoring")
 
 
-def _score(workspace, run_id, volume, model):
-    from ctreview.review import recorded
-    from ctreview.scoring import score_volume
+def _score(workspace, volume, model):
+    from ctreview.results import SliceResult
+    from ctreview.scoring import ScoringSettings, run_scoring
 
     from helpers_model import drain
 
-    return drain(recorded(workspace, run_id, score_volume(volume, model, mode="fast")))
+    events, summary = drain(run_scoring(volume, model, ScoringSettings(mode="fast"), workspace=workspace))
+    return [e for e in events if isinstance(e, SliceResult)], summary
 
 
 @pytest.mark.slow
@@ -30,10 +31,10 @@ def test_phantom_scored_recorded_and_reported(tmp_path):
     path, = tiny_phantom_volumes(tmp_path / "scans", normal=0, defective=1, seed=3)
     model = load_model(model_dir, device="cpu")
     with open_volume(path) as volume, Workspace(tmp_path / "ws.sqlite") as ws:
-        volume_id = ws.add_volume(volume)
-        run_id = ws.start_run(volume_id, ws.add_model(model_dir, model.meta), "fast", {}, "cpu")
-        results, summary = _score(ws, run_id, volume, model)   # recorded while streamed
-        assert ws.run_info(run_id)["summary"]["threshold"] == pytest.approx(summary["threshold"])
+        results, summary = _score(ws, volume, model)   # recorded while streamed
+        run_id = summary.run_id
+        volume_id = ws.run_info(run_id)["volume_id"]
+        assert ws.run_info(run_id)["summary"]["threshold"] == pytest.approx(summary.threshold)
         latest = {r.index: r for r in results}          # a later result supersedes
         top = max(latest.values(), key=lambda r: r.score)
         low = min(latest.values(), key=lambda r: r.score)

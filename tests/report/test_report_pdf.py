@@ -80,17 +80,23 @@ def test_cancel_writes_nothing_and_keeps_the_old_report(reviewed):
         calls.append(1)
         return len(calls) > 1
 
+    from ctreview.progress import drain
+    from ctreview.report import iter_report
+
     with pytest.raises(Cancelled):
-        write_report(reviewed.workspace, reviewed.volume_id, pdf=old,
-                     csv=reviewed.out / "r.csv", volume=reviewed.volume, should_stop=should_stop)
+        drain(iter_report(reviewed.workspace, reviewed.volume_id, pdf=old, csv=reviewed.out / "r.csv",
+                          volume=reviewed.volume, should_stop=should_stop))
     assert old.read_bytes() == b"%PDF-old"
     assert sorted(p.name for p in reviewed.out.iterdir()) == ["report.pdf"]
 
 
 def test_progress_counts_up_to_its_total(reviewed, tmp_path):
+    from ctreview.progress import drain
+    from ctreview.report import iter_report
+
     seen = []
-    write_report(reviewed.workspace, reviewed.volume_id, pdf=tmp_path / "r.pdf",
-                 volume=reviewed.volume, progress=lambda done, total: seen.append((done, total)))
+    drain(iter_report(reviewed.workspace, reviewed.volume_id, pdf=tmp_path / "r.pdf", volume=reviewed.volume),
+          lambda step: seen.append((step.done, step.total)))
     total = seen[0][1]
     assert [d for d, _ in seen] == list(range(1, total + 1))
     assert total == len(DEFECT_SLICES) + 3

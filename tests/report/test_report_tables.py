@@ -18,18 +18,18 @@ def test_csv_matches_the_store(reviewed):
         rows = list(csv.DictReader(fh))
     assert tuple(rows[0]) == COLUMNS
     scores, decisions = ws.run_scores(run_id), ws.decisions(volume_id)
-    assert [int(r["slice"]) for r in rows] == [s["slice"] for s in scores]
+    assert [int(r["slice"]) for r in rows] == [s.index for s in scores]
     for row, score in zip(rows, scores):
-        assert float(row["score"]) == pytest.approx(score["score"], rel=1e-5)
-        assert float(row["relative_score"]) == pytest.approx(score["relative"], rel=1e-5)
-        decision = decisions.get(score["slice"])
+        assert float(row["score"]) == pytest.approx(score.score, rel=1e-5)
+        assert float(row["relative_score"]) == pytest.approx(score.relative, rel=1e-5)
+        decision = decisions.get(score.index)
         assert row["decision"] == (decision["status"] if decision else "")
         assert row["decided_at"] == (decision["decided_at"] if decision else "")
         assert row["reviewer"] == (decision["reviewer"] if decision else "")
     by_rank = sorted(rows, key=lambda r: int(r["rank"]))
     assert [int(r["rank"]) for r in by_rank] == list(range(1, len(rows) + 1))
-    assert [float(r["score"]) for r in by_rank] == sorted((float(r["score"]) for r in rows),
-                                                          reverse=True)
+    assert [float(r["relative_score"]) for r in by_rank] == sorted(
+        (float(r["relative_score"]) for r in rows), reverse=True)
     assert {int(r["slice"]) for r in by_rank[:3]} == set(DEFECT_SLICES)
     assert rows[5]["note"] == "'=1+1 looks, odd"      # a formula is defused for spreadsheets
 

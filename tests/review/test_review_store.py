@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from ctreview.errors import CtreviewError
-from ctreview.review import CLEARED, Workspace, open_workspace, volume_fingerprint
+from ctreview.io import volume_fingerprint
+from ctreview.review import CLEARED, Workspace, open_workspace
 from review_data import (DEFECT_SLICES, compute_results, make_array, open_test_volume,
                          scored_workspace, write_tiff)
 
@@ -47,12 +48,13 @@ def test_run_scores_and_heatmaps_round_trip(workspace, volume):
     volume_id, run_id = scored_workspace(workspace, volume)
     results, threshold = compute_results(volume)
     stored = workspace.run_scores(run_id)
-    assert [s["slice"] for s in stored] == list(range(volume.shape[0]))
+    assert [s.index for s in stored] == list(range(volume.shape[0]))
     for result, row in zip(results, stored):
-        assert row["score"] == pytest.approx(result.score)
-        assert row["relative"] == pytest.approx(result.relative)
-        assert row["tile_box"] == result.tile_box
-        assert row["boxes"] == result.boxes
+        assert row.score == pytest.approx(result.score)
+        assert row.relative == pytest.approx(result.relative)
+        assert row.tile_box == result.tile_box
+        assert row.boxes == result.boxes
+        assert row.heat_max == pytest.approx(float(result.heatmap.max()))
         heat = workspace.heatmap(run_id, result.index)
         assert heat.dtype == np.float32 and heat.shape == result.heatmap.shape
         # 8-bit quantisation: within half a step of the slice's maximum; zero stays zero
@@ -74,7 +76,7 @@ def test_later_result_for_a_slice_supersedes(workspace, volume):
     refined[4].stage, refined[4].heatmap = "refined", np.full(volume.shape[1:], 7.0, np.float32)
     workspace.add_results(run_id, [refined[4]])
     row = workspace.run_scores(run_id)[4]
-    assert row["stage"] == "refined" and row["relative"] == pytest.approx(refined[4].score)
+    assert row.stage == "refined" and row.relative == pytest.approx(refined[4].score)
     np.testing.assert_allclose(workspace.heatmap(run_id, 4), 7.0, rtol=1e-6)
     assert len(workspace.run_scores(run_id)) == volume.shape[0]
 
@@ -85,7 +87,7 @@ def test_later_result_for_a_slice_supersedes(workspace, volume):
     np.array([[0, np.nan, np.inf], [1, 2, -np.inf]], np.float32),
 ])
 def test_heatmap_codec_round_trips(heat):
-    from ctreview.review.heatmaps import decode, encode
+    from ctreview.review.heatmap_store import decode, encode
 
     back = decode(encode(heat))
     clean = np.nan_to_num(heat, nan=0, posinf=0, neginf=0)
@@ -214,25 +216,3 @@ def test_decisions_table_has_no_update_path(workspace, volume):
     conn = sqlite3.connect(workspace.path)
     assert conn.execute("SELECT count(*) FROM decisions").fetchone()[0] == 4
     conn.close()
-
-
-def test_recorded_stream_is_stored_as_it_passes(workspace, volume):
-    from ctreview.review import recorded
-
-    results, _ = compute_results(volume)
-
-    def stream():
-        yield from results
-        return {"threshold": 2.5, "cancelled": False}
-
-    volume_id = workspace.add_volume(volume)
-    run_id = workspace.start_run(volume_id, None, "fast", {}, "cpu")
-    wrapped = recorded(workspace, run_id, stream())
-    first = next(wrapped)
-    assert first is results[0]
-    assert [s["slice"] for s in workspace.run_scores(run_id)] == [0]   # stored before it is seen
-    assert workspace.run_info(run_id)["finished_at"] is None
-    rest = list(wrapped)
-    assert len(rest) == len(results) - 1
-    info = workspace.run_info(run_id)
-    assert info["finished_at"] is not None and info["summary"]["threshold"] == 2.5

@@ -135,12 +135,14 @@ def test_volume_object_gives_the_same_result_as_the_array():
 
 def test_progress_and_cancel():
     from ctreview.errors import Cancelled
+    from ctreview.progress import drain
+    from ctreview.roi import iter_roi
 
     seen = []
-    extract_roi(block_volume(), progress=lambda done, total: seen.append((done, total)))
+    drain(iter_roi(block_volume()), lambda step: seen.append((step.done, step.total)))
     assert seen[-1] == (10, 10)
     with pytest.raises(Cancelled):
-        extract_roi(block_volume(), should_stop=lambda: True)
+        drain(iter_roi(block_volume(), should_stop=lambda: True))
 
 
 def test_noisy_scan_still_gives_the_box():

@@ -4,7 +4,10 @@ import numpy as np
 from ctreview.io import Volume, open_volume
 from ctreview.model import load_model
 from ctreview.scoring import score_volume
-from ctreview.scoring.contrast import GAP, REACH, ContrastWindow, neighbours, z_contrast
+from ctreview.scoring import ScoringSettings
+from ctreview.scoring.contrast import ContrastWindow, neighbours, z_contrast
+
+GAP, REACH = ScoringSettings().gap, ScoringSettings().reach
 
 
 def test_neighbours_skip_the_gap_and_missing_slices():
@@ -30,13 +33,13 @@ def test_repeated_structure_cancels_and_a_local_spot_stays():
 
 def test_window_releases_each_slice_once_in_order_and_holds_few_maps():
     roi_slices = list(range(5, 45))
-    window = ContrastWindow(roi_slices)
+    window = ContrastWindow(roi_slices, GAP, REACH)
     released, held_max = [], 0
     for k in roi_slices:
         window.add(k, np.full((4, 4), float(k), np.float32))
         ready = window.ready()
         for j in ready:  # every later neighbour is in when a slice is released
-            assert all(n in window.maps for n in neighbours(j, roi_slices))
+            assert all(n in window.maps for n in neighbours(j, roi_slices, GAP, REACH))
         released += ready
         window.forget()
         held_max = max(held_max, len(window.maps))
@@ -66,7 +69,7 @@ def test_tiny_model_is_calibrated_for_z_contrast_and_a_planted_spot_stands_out(t
     spotted[k0 - 1:k0 + 2, cy - 2:cy + 3, cx - 2:cx + 3] = normal.max()  # a 5x5x3 dense inclusion
 
     def scores(volume):
-        return {r.index: r for r in score_volume(Volume.from_array(volume), model, mode="fast", roi=roi)}
+        return {r.index: r for r in score_volume(Volume.from_array(volume), model, ScoringSettings(mode="fast"), roi=roi)}
 
     before, after = scores(normal), scores(spotted)
     for k in (k0 - 1, k0, k0 + 1):

@@ -52,7 +52,7 @@ def test_cli_score_records_the_run_in_a_workspace_for_the_report(tiny_data, tiny
     with open_workspace(ws_path) as ws, open_volume(volume_path) as volume:
         volume_id = ws.find_volume(volume)
         run_id = ws.latest_run(volume_id)
-        stored = {row["slice"]: row["score"] for row in ws.run_scores(run_id)}
+        stored = {row.index: row.score for row in ws.run_scores(run_id)}
         assert ws.run_info(run_id)["mode"] == "fast"
         assert ws.heatmap(run_id, next(iter(stored))).shape == volume.shape[1:]
     assert stored.keys() == csv_scores.keys()

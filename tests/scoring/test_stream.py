@@ -9,9 +9,10 @@ from helpers_model import drain as _run
 
 from ctreview.io import open_volume
 from ctreview.model import load_model
+from ctreview.progress import drain
 from ctreview.results import SliceResult
 from ctreview.roi import extract_roi
-from ctreview.scoring import CSV_HEADER, record_run, score_volume, stitch, write_run
+from ctreview.scoring import CSV_HEADER, ScoringSettings, run_scoring, score_volume, stitch, write_run
 
 
 @pytest.fixture(scope="module")
@@ -22,11 +23,13 @@ def setup(tiny_model, tiny_data):
     return model, volume, roi
 
 
+def _cfg(**kw):
+    return ScoringSettings(**kw)
 
 
 def test_fast_yields_one_result_per_roi_slice(setup):
     model, volume, roi = setup
-    results, summary = _run(score_volume(volume, model, mode="fast", roi=roi))
+    results, summary = _run(score_volume(volume, model, _cfg(mode="fast"), roi=roi))
     assert [r.index for r in results] == list(roi.slices)
     for r in results:
         assert isinstance(r, SliceResult) and r.stage == "fast"
@@ -38,26 +41,26 @@ def test_fast_yields_one_result_per_roi_slice(setup):
         assert r.relative == pytest.approx(r.score / model.threshold_for("fast"))
         y0, x0, y1, x1 = r.tile_box
         assert (y0, x0) in roi.slices[r.index].tiles and y1 - y0 == model.tile_size
-    assert summary["mode"] == "fast" and summary["counts"]["tiles"] == sum(len(s.tiles) for s in roi.slices.values())
-    assert not summary["cancelled"]
+    assert summary.mode == "fast" and summary.counts.tiles == sum(len(s.tiles) for s in roi.slices.values())
+    assert not summary.cancelled
 
 
 def test_hybrid_refines_the_top_slices_after_the_fast_pass(setup):
     model, volume, roi = setup
-    results, summary = _run(score_volume(volume, model, mode="hybrid", roi=roi, top_k=3, steps=15))
+    results, summary = _run(score_volume(volume, model, _cfg(mode="hybrid", top_k=3, steps=15), roi=roi))
     fast = [r for r in results if r.stage == "fast"]
     refined = [r for r in results if r.stage == "refined"]
     assert len(fast) == len(roi.slices) and len(refined) == 3
     assert results.index(refined[0]) > results.index(fast[-1])
     top = sorted(fast, key=lambda r: r.relative, reverse=True)[:3]
     assert sorted(r.index for r in refined) == sorted(r.index for r in top)
-    assert summary["counts"]["refined_slices"] == 3
+    assert summary.counts.refined_slices == 3
 
 
 def test_scoring_is_deterministic(setup):
     model, volume, roi = setup
-    a, _ = _run(score_volume(volume, model, mode="anogan", roi=roi, steps=10))
-    b, _ = _run(score_volume(volume, model, mode="anogan", roi=roi, steps=10))
+    a, _ = _run(score_volume(volume, model, _cfg(mode="anogan", steps=10), roi=roi))
+    b, _ = _run(score_volume(volume, model, _cfg(mode="anogan", steps=10), roi=roi))
     assert [r.score for r in a] == [r.score for r in b]
     np.testing.assert_array_equal(a[0].heatmap, b[0].heatmap)
 
@@ -65,7 +68,8 @@ def test_scoring_is_deterministic(setup):
 def test_cancel_stops_the_stream(setup):
     model, volume, roi = setup
     seen = []
-    stream = score_volume(volume, model, mode="fast", roi=roi, batch_size=1, should_stop=lambda: len(seen) >= 2)
+    stream = score_volume(volume, model, _cfg(mode="fast", batch_size=1), roi=roi,
+                          should_stop=lambda: len(seen) >= 2)
     results = []
     while True:
         try:
@@ -74,10 +78,10 @@ def test_cancel_stops_the_stream(setup):
         except StopIteration as stop:
             summary = stop.value
             break
-    assert summary["cancelled"]
+    assert summary.cancelled
     # z-contrast holds a slice back until the slices REACH above it are scored; on a
     # stop, what was scored is released, and nothing more is scored
-    from ctreview.scoring.contrast import REACH
+    REACH = ScoringSettings().reach
 
     scored_slices = [k for k, s in roi.slices.items() if s.tiles]
     assert 2 <= len(results) <= 2 + REACH + 1 < len(scored_slices)
@@ -86,8 +90,8 @@ def test_cancel_stops_the_stream(setup):
 
 def test_run_folder_has_csv_heatmap_and_summary(setup, tmp_path):
     model, volume, roi = setup
-    summary = record_run(tmp_path / "run", volume, score_volume(volume, model, mode="hybrid", roi=roi,
-                                                                top_k=2, steps=5))
+    summary = drain(run_scoring(volume, model, _cfg(mode="hybrid", top_k=2, steps=5), roi=roi,
+                                out=tmp_path / "run"))
     with open(tmp_path / "run" / "scores.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:5] == ["slice", "score", "relative_score", "tile_y", "tile_x"]
@@ -100,14 +104,15 @@ def test_run_folder_has_csv_heatmap_and_summary(setup, tmp_path):
     no_roi = [k for k in range(volume.shape[0]) if k not in roi.slices]
     assert not heat[no_roi].any()
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert saved["mode"] == "hybrid" and saved["counts"] == summary["counts"]
+    assert saved["mode"] == "hybrid" and saved["counts"] == summary.to_dict()["counts"]
+    assert saved["settings"] == summary.settings.to_dict() and saved["settings"]["top_k"] == 2
     assert saved["threshold"] > 0 and "total_s" in saved["timings"]
 
 
 def test_write_run_from_a_list(setup, tmp_path):
     model, volume, roi = setup
-    results, summary = _run(score_volume(volume, model, mode="fast", roi=roi))
-    write_run(tmp_path / "r", volume, results, summary)
+    results, summary = _run(score_volume(volume, model, _cfg(mode="fast"), roi=roi))
+    write_run(tmp_path / "r", volume.shape, results, summary)
     assert (tmp_path / "r" / "scores.csv").read_text().count("\n") == len(results) + 1
 
 
@@ -123,6 +128,5 @@ def test_stitch_averages_overlaps_and_masks():
 def test_unknown_mode_is_a_user_error(setup):
     from ctreview.errors import CtreviewError
 
-    model, volume, roi = setup
     with pytest.raises(CtreviewError):
-        next(score_volume(volume, model, mode="magic", roi=roi))
+        ScoringSettings(mode="magic")

@@ -7,21 +7,12 @@ moving or renaming the file keeps it and editing the pixels changes it.
 from __future__ import annotations
 
 import hashlib
-from typing import Protocol
-
 import numpy as np
+
+from ctreview.io.like import VolumeLike
 
 N_SAMPLES = 5
 """How many slices are hashed: first, last and evenly spaced between."""
-
-
-class VolumeLike(Protocol):
-    """What the fingerprint needs of a :class:`ctreview.io.Volume`."""
-
-    shape: tuple[int, int, int]
-    spacing: tuple[float, float, float]
-
-    def slice(self, k: int) -> np.ndarray: ...
 
 
 def sample_indices(n_slices: int, n_samples: int = N_SAMPLES) -> list[int]:

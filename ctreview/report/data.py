@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctreview.errors import CtreviewError
+from ctreview.results import SliceScore
+from ctreview.review.ranking import ranks
 
 _KEEP = {"\n", "\t"}
 
@@ -63,15 +65,15 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
 
 
-def _threshold(model: dict | None, run: dict, scores: list[dict]) -> float | None:
+def _threshold(model: dict | None, run: dict, scores: list[SliceScore]) -> float | None:
     # The run's own summary first: it knows the threshold its relative scores used.
     for source in (run.get("summary") or {}, (model or {}).get("meta") or {}):
         value = source.get("threshold")
         if isinstance(value, (int, float)) and math.isfinite(value) and value > 0:
             return float(value)
-    for row in scores:  # relative = score / threshold, so any row with both gives it
-        if row["relative"] and math.isfinite(row["relative"]) and row["score"]:
-            return float(row["score"] / row["relative"])
+    for s in scores:  # relative = score / threshold, so any row with both gives it
+        if s.relative and math.isfinite(s.relative) and s.score:
+            return float(s.score / s.relative)
     return None
 
 
@@ -92,9 +94,8 @@ def collect(workspace, volume_id: int, run_id: int | None = None) -> ReportData:
     model = workspace.model_info(run["model_id"])
     scores = workspace.run_scores(run["id"])
     decisions = workspace.decisions(volume_id)
-    order = sorted(scores, key=lambda s: (-_finite(s["score"]), s["slice"]))
-    ranks = {s["slice"]: rank for rank, s in enumerate(order, start=1)}
-    rows = [_row(s, ranks[s["slice"]], decisions.get(s["slice"])) for s in scores]
+    rank_of = ranks(scores)
+    rows = [_row(s, rank_of[s.index], decisions.get(s.index)) for s in scores]
     by_slice = {row["slice"]: row for row in rows}
     flagged = []
     for index, decision in decisions.items():
@@ -110,29 +111,25 @@ def collect(workspace, volume_id: int, run_id: int | None = None) -> ReportData:
                                  for r in workspace.reviewers(volume_id)])
 
 
-def _finite(value: float) -> float:
-    return value if math.isfinite(value) else -math.inf
-
-
 def _clean_decision(row: dict) -> dict:
     return {"status": row["status"], "note": clean_text(row["note"]),
             "reviewer": clean_text(row["reviewer"], keep_newlines=False),
             "decided_at": row["decided_at"], "undo": row.get("undo_of") is not None}
 
 
-def _row(score: dict | None, rank: int | None, decision: dict | None, index: int = -1) -> dict:
+def _row(score: SliceScore | None, rank: int | None, decision: dict | None, index: int = -1) -> dict:
     decided = _clean_decision(decision) if decision else None
     return {
-        "slice": score["slice"] if score else index,
-        "score": score["score"] if score else None,
-        "relative_score": score["relative"] if score else None,
+        "slice": score.index if score else index,
+        "score": score.score if score else None,
+        "relative_score": score.relative if score else None,
         "rank": rank,
         "decision": decided["status"] if decided else "",
         "note": decided["note"] if decided else "",
         "reviewer": decided["reviewer"] if decided else "",
         "decided_at": decided["decided_at"] if decided else "",
-        "tile_box": score["tile_box"] if score else None,
-        "boxes": score["boxes"] if score else [],
+        "tile_box": score.tile_box if score else None,
+        "boxes": score.boxes if score else [],
     }
 
 
@@ -141,7 +138,7 @@ def _counts(rows: list[dict], decisions: dict, threshold: float | None) -> dict:
     return {
         "scored": len(rows),
         "above_threshold": sum(1 for r in rows if r["relative_score"] is not None
-                               and r["relative_score"] > 1.0) if threshold else 0,
+                               and r["relative_score"] >= 1.0) if threshold else 0,
         "flagged": statuses.count("flag"),
         "accepted": statuses.count("accept"),
         "unsure": statuses.count("unsure"),

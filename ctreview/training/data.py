@@ -25,9 +25,10 @@ from typing import Any, Iterable
 import numpy as np
 
 from ctreview.errors import CtreviewError
+from ctreview.io import VolumeLike
 
 log = logging.getLogger(__name__)
-_SKIP_NAMES = {"labels.json", "manifest.json", "masks", "model.json"}
+_SKIP_NAMES = {"labels.json", "manifest.json", "masks", "model.json", "twins"}
 
 
 @dataclass
@@ -70,7 +71,8 @@ def _hash_path(path: Path) -> str:
     return digest.hexdigest()
 
 
-def volume_tiles(volume: Any, profile: Any, tile_size: int, stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def volume_tiles(volume: VolumeLike, profile: Any, tile_size: int,
+                 stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cut a volume's ROI tiles; return tiles ``(n, T, T)`` float32 and slice indices ``(n,)``."""
     from ctreview.roi import cut_tiles, extract_roi
 
@@ -79,7 +81,7 @@ def volume_tiles(volume: Any, profile: Any, tile_size: int, stride: int | None =
     for k, sroi in roi.slices.items():
         if not sroi.tiles:
             continue
-        image = volume.slice(k) if hasattr(volume, "slice") else np.asarray(volume[k])
+        image = volume.slice(k)
         tiles.append(cut_tiles(image, sroi.tiles, tile_size).astype(np.float32))
         index.append(np.full(len(sroi.tiles), k, np.int64))
     if not tiles:
@@ -100,8 +102,7 @@ def _defective_stems(folder: Path) -> set[str]:
 
 def _reopen_source(source: dict, fingerprint: str) -> Any:
     """Open a training set's source volume if it is still where the manifest says, unchanged."""
-    from ctreview.io import open_volume
-    from ctreview.review.fingerprint import volume_fingerprint
+    from ctreview.io import open_volume, volume_fingerprint
 
     path = Path(str(source.get("path") or "")).expanduser()
     if not source.get("path") or not path.exists():
@@ -147,7 +148,7 @@ class _Collector:
 
             self.add_volume(Volume.from_array(array), path, _hash_array(array))
 
-    def add_volume(self, volume: Any, path: str | None, digest: str) -> None:
+    def add_volume(self, volume: VolumeLike, path: str | None, digest: str) -> None:
         tiles, index = volume_tiles(volume, self.profile, self.tile_size, self.stride)
         if len(tiles):
             self.volumes.append((volume, None))
@@ -217,7 +218,7 @@ def collect_tiles(inputs: Iterable[Any] | Any, profile: Any, tile_size: int,
     CtreviewError
         An input is unreadable, or no tiles at all were found.
     """
-    if isinstance(inputs, (str, Path, np.ndarray)) or hasattr(inputs, "slice"):
+    if isinstance(inputs, (str, Path, np.ndarray, VolumeLike)):
         inputs = [inputs]
     col = _Collector(profile, tile_size, stride)
     for item in inputs:
@@ -225,8 +226,8 @@ def collect_tiles(inputs: Iterable[Any] | Any, profile: Any, tile_size: int,
             if not np.issubdtype(item.dtype, np.number) or item.ndim != 3 or item.size == 0:
                 raise CtreviewError(None, f"training array must be (n, T, T) numbers, got {item.shape} {item.dtype}")
             col.add_array(item, None, "array")
-        elif hasattr(item, "slice") and hasattr(item, "shape"):
-            col.add_volume(item, str(getattr(item, "path", None) or "<volume>"), "")
+        elif isinstance(item, VolumeLike):
+            col.add_volume(item, str(item.path or "<volume>"), "")
         else:
             col.add_path(Path(item))
     if not col.tiles or sum(len(t) for t in col.tiles) == 0:

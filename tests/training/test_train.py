@@ -7,7 +7,8 @@ import pytest
 from safetensors.torch import load_file
 
 from ctreview.errors import Cancelled, CtreviewError
-from ctreview.model import load_model, train
+from ctreview.model import load_model
+from ctreview.training import train
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers_model import TINY, auroc, disc_tiles  # noqa: E402
@@ -21,7 +22,7 @@ def _weights(folder):
 
 def test_events_report_progress_and_samples(tmp_path):
     events = []
-    train(disc_tiles(96, seed=1), tmp_path / "m", sample_every=2, callback=events.append, **QUICK)
+    train(disc_tiles(96, seed=1), tmp_path / "m", sample_every=2, on_event=events.append, **QUICK)
     phases = [e.phase for e in events]
     assert phases[0] == "gan" and "encoder" in phases and phases[-1] == "done"
     gan = [e for e in events if e.phase == "gan"]

@@ -17,8 +17,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ctreview.model.anomaly import DEFAULT_STEPS, AnomalyModel
+from ctreview.model.anomaly import SHIFT, SIGMA, AnomalyModel
 from ctreview.model.search import smooth
+from ctreview.scoring.settings import ScoringSettings
 
 MAX_SEARCH_TILES = 192
 MAX_STAT_TILES = {"fast": 1024, "search": 128}
@@ -53,13 +54,18 @@ def _threshold(slice_scores: np.ndarray, fpr: float) -> float:
     return float(np.quantile(slice_scores, 1.0 - fpr, method="higher")) if len(slice_scores) else 1.0
 
 
+def _steps(mode: str) -> int:
+    return ScoringSettings(mode=mode).search_steps
+
+
 def _local_maps(model: AnomalyModel, tiles: np.ndarray, mode: str, lam: float, seed: int, should_stop):
-    result = model.score_tiles(tiles, mode=mode, lam=lam, seed=seed, should_stop=should_stop)
+    result = model.score_tiles(tiles, mode=mode, steps=_steps(mode), lam=lam, seed=seed,
+                               should_stop=should_stop)
     return result, model.raw_maps(result.extra["local"])
 
 
 def calibrate_family(model: AnomalyModel, tiles: np.ndarray, groups: np.ndarray, family: str, *,
-                     fpr: float, seed: int, lam: float = 0.1, stat_tiles: np.ndarray | None = None,
+                     fpr: float, seed: int, lam: float = ScoringSettings.lam, stat_tiles: np.ndarray | None = None,
                      should_stop: Callable[[], bool] | None = None) -> dict:
     """Calibrate one scoring family in place (``model.stats``); return its summary dict.
 
@@ -77,13 +83,14 @@ def calibrate_family(model: AnomalyModel, tiles: np.ndarray, groups: np.ndarray,
     model.stats[family] = (model.stats[family][0] * 0, model.stats[family][1] * 0 + 1)
     _, stat_maps = _local_maps(model, stat_tiles, mode, lam, seed, should_stop)
     model.stats[family] = _pixel_stats(stat_maps)
-    result = model.score_tiles(tiles, mode=mode, lam=lam, seed=seed, should_stop=should_stop)
+    result = model.score_tiles(tiles, mode=mode, steps=_steps(mode), lam=lam, seed=seed,
+                               should_stop=should_stop)
     slice_scores = _slice_max(result.scores, groups)
     slice_paper = _slice_max(result.paper, groups)
     return {
         "threshold": _threshold(slice_scores, fpr),
         "paper_threshold": _threshold(slice_paper, fpr),
-        "fpr": fpr, "steps": DEFAULT_STEPS[mode], "lam": lam,
+        "fpr": fpr, "steps": _steps(mode), "lam": lam,
         "normal_tiles": int(len(tiles)), "normal_slices": int(len(slice_scores)),
         "stat_tiles": int(len(stat_tiles)),
         "slice_score_quantiles": {q: float(np.quantile(slice_scores, float(q)))
@@ -104,8 +111,6 @@ def calibrate(model: AnomalyModel, tiles: np.ndarray, groups: np.ndarray, *, fpr
               seed: int = 0, stat_tiles: np.ndarray | None = None,
               should_stop: Callable[[], bool] | None = None) -> dict:
     """Calibrate both families; return the ``calibration`` block of ``model.json``."""
-    from ctreview.model.anomaly import SHIFT, SIGMA
-
     model.freeze()
     # the statistics below are computed with the current residual settings, whatever
     # the model was calibrated with before

@@ -1,76 +1,40 @@
 """Train an AnoGAN (DCGAN or WGAN-GP), then its f-AnoGAN encoder, then calibrate.
 
-``train`` is a plain function with ``callback`` / ``should_stop`` hooks so
-the GUI can run it in a worker: a :class:`TrainEvent` per iteration (with
-sample images every ``sample_every`` iterations), and a check for cancel
-between iterations. A checkpoint (``checkpoint.pt``, tensors only, read
-with ``weights_only=True``) is written every epoch and on cancel;
-``resume=True`` continues from it bit for bit.
+:func:`iter_train` is a generator (the core's progress protocol, see
+:mod:`ctreview.progress`): it yields a :class:`TrainEvent` per iteration
+(with sample images every ``sample_every`` iterations), checks
+``should_stop`` between iterations and returns the model folder;
+:func:`train` runs it to the end. A checkpoint (``checkpoint.pt``, tensors
+only, read with ``weights_only=True``) is written every epoch and on
+cancel; ``resume=True`` continues from it bit for bit.
 """
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Generator
 
 import numpy as np
 import torch
 
 from ctreview.errors import Cancelled, CtreviewError
-from ctreview.model import _loop
-from ctreview.model._checkpoint import load_checkpoint, save_checkpoint
 from ctreview.model.anomaly import AnomalyModel
-from ctreview.model.calibrate import calibrate, split_groups
-from ctreview.model.data import collect_tiles
 from ctreview.model.device import pick_device
 from ctreview.model.nets import NetConfig
 from ctreview.model.store import save_model
+from ctreview.progress import StopFlag, drain
+from ctreview.scoring.settings import ScoringSettings
+from ctreview.timestamps import now_iso
+from ctreview.training import _loop
+from ctreview.training._checkpoint import load_checkpoint, save_checkpoint
+from ctreview.training.calibrate import calibrate, split_groups
+from ctreview.training.contrast_calibration import calibrate_contrast
+from ctreview.training.data import collect_tiles
+from ctreview.training.settings import TrainEvent, TrainSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrainSettings:
-    """Every setting of a training run (stored in ``model.json``)."""
-
-    tile_size: int = 64
-    latent_dim: int = 100
-    width: int = 32
-    epochs: int = 20
-    encoder_epochs: int | None = None
-    batch_size: int = 64
-    loss: str = "dcgan"
-    lr: float = 2e-4
-    kappa: float = 1.0
-    n_critic: int = 5
-    seed: int = 0
-    percentiles: tuple[float, float] = (0.5, 99.5)
-    holdout: float = 0.15
-    fpr: float = 0.01
-    sample_every: int = 50
-    stride: int | None = None
-    min_iters_per_epoch: int = 1
-
-
-@dataclass
-class TrainEvent:
-    """Progress of training, sent to ``callback`` after every iteration.
-
-    ``phase`` is ``"gan"``, ``"encoder"``, ``"calibrate"`` or ``"done"``;
-    ``samples`` (every ``sample_every`` iterations) is an ndarray
-    ``(k, T, T)`` of generator output in ``[0, 1]``, else None.
-    """
-
-    phase: str
-    epoch: int
-    epochs: int
-    iteration: int
-    iterations: int
-    losses: dict = field(default_factory=dict)
-    samples: np.ndarray | None = None
 
 
 def _window(tiles: np.ndarray, percentiles: tuple[float, float]) -> tuple[float, float]:
@@ -87,7 +51,7 @@ def _augment_of(profile: Any) -> dict:
     try:
         from ctreview.roi import load_profile
 
-        prof = profile if hasattr(profile, "augment") else load_profile(profile)
+        prof = load_profile(profile)
         return {"flip": bool(prof.augment.get("flip", True)), "rot90": bool(prof.augment.get("rot90", True))}
     except (ImportError, CtreviewError):
         return {"flip": True, "rot90": True}
@@ -153,7 +117,8 @@ class _Run:
         self.phase, self.iteration = "encoder", 0
 
 
-def _loop_phase(run: _Run, aug: dict, ckpt: Path, callback, should_stop) -> None:
+def _loop_phase(run: _Run, aug: dict, ckpt: Path,
+                should_stop: StopFlag | None) -> Generator[TrainEvent, None, None]:
     while run.iteration < run.total():
         if should_stop is not None and should_stop():
             save_checkpoint(ckpt, run)
@@ -164,31 +129,52 @@ def _loop_phase(run: _Run, aug: dict, ckpt: Path, callback, should_stop) -> None
         if run.iteration % run.per_epoch == 0:
             run.history.append({"phase": run.phase, "epoch": epoch, **losses})
             save_checkpoint(ckpt, run)
-        if callback is not None:
-            sample = run.phase == "gan" and (run.iteration % run.s.sample_every == 0 or run.iteration == run.total())
-            epochs = run.s.epochs if run.phase == "gan" else run.enc_epochs
-            callback(TrainEvent(run.phase, epoch, epochs, run.iteration, run.total(), losses,
-                                run.samples() if sample else None))
+        sample = run.phase == "gan" and (run.iteration % run.s.sample_every == 0 or run.iteration == run.total())
+        epochs = run.s.epochs if run.phase == "gan" else run.enc_epochs
+        yield TrainEvent(run.phase, epoch, epochs, run.iteration, run.total(), losses,
+                         run.samples() if sample else None)
 
 
-def train(inputs: Any, out: str | Path, *, profile: Any = "whole-part", tile_size: int = 64,
-          latent_dim: int = 100, epochs: int = 20, loss: str = "dcgan", device: str = "auto",
-          seed: int = 0, callback: Callable[[TrainEvent], None] | None = None,
-          should_stop: Callable[[], bool] | None = None, resume: bool = False, **options: Any) -> Path:
+def settings_from(**options: Any) -> TrainSettings:
+    """Build :class:`TrainSettings` from keyword options; an unknown name is a user error."""
+    known = {f.name for f in fields(TrainSettings)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise CtreviewError(None, f"unknown training setting(s): {', '.join(unknown)}")
+    if "percentiles" in options:
+        options["percentiles"] = tuple(options["percentiles"])
+    return TrainSettings(**options)
+
+
+def iter_train(inputs: Any, out: str | Path, settings: TrainSettings | None = None, *,
+               profile: Any = "whole-part", device: str = "auto", resume: bool = False,
+               name: str | None = None,
+               should_stop: StopFlag | None = None) -> Generator[TrainEvent, None, Path]:
     """Train a model on normal data and write it to the folder ``out``.
 
     Parameters
     ----------
     inputs : path, Volume, ndarray or a list of them
-        Normal data (see :mod:`ctreview.model.data`).
+        Normal data (see :mod:`ctreview.training.data`).
     out : path
         Model folder to write (``model.json``, ``weights.safetensors``).
+    settings : TrainSettings, optional
+        Every setting; the defaults when None.
     profile : str, Path or Profile
         ROI profile used to cut volumes into tiles; its augmentations apply.
-    tile_size, latent_dim, epochs, loss, seed
-        See :class:`TrainSettings`; ``loss`` is ``"dcgan"`` or ``"wgan-gp"``.
-    options
-        Further :class:`TrainSettings` fields (``width``, ``batch_size``, ...) and ``name``.
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ``"mps"``.
+    resume : bool
+        Continue from ``out/checkpoint.pt``.
+    name : str, optional
+        The model's name (default: the folder's).
+    should_stop : callable, optional
+        Polled between iterations.
+
+    Yields
+    ------
+    TrainEvent
+        One per iteration, then ``"calibrate"`` and ``"done"``.
 
     Returns
     -------
@@ -202,10 +188,9 @@ def train(inputs: Any, out: str | Path, *, profile: Any = "whole-part", tile_siz
     Cancelled
         ``should_stop`` returned true; a checkpoint was written.
     """
-    if loss not in ("dcgan", "wgan-gp"):
-        raise CtreviewError(None, f"unknown loss {loss!r}; use dcgan or wgan-gp")
-    name = options.pop("name", None)
-    s = TrainSettings(tile_size=tile_size, latent_dim=latent_dim, epochs=epochs, loss=loss, seed=seed, **options)
+    s = settings or TrainSettings()
+    if s.loss not in ("dcgan", "wgan-gp"):
+        raise CtreviewError(None, f"unknown loss {s.loss!r}; use dcgan or wgan-gp")
     out = Path(out)
     t0 = time.perf_counter()
     tileset = collect_tiles(inputs, profile, s.tile_size, s.stride)
@@ -215,7 +200,7 @@ def train(inputs: Any, out: str | Path, *, profile: Any = "whole-part", tile_siz
     train_tiles = tileset.tiles[~held]
     window = _window(train_tiles, s.percentiles)
     dev = pick_device(device)
-    run = _Run(s, torch.zeros(0), dev, "batch" if loss == "dcgan" else "layer")
+    run = _Run(s, torch.zeros(0), dev, "batch" if s.loss == "dcgan" else "layer")
     run.model.window = window
     run.data = run.model.normalise(train_tiles, headroom=0.0).cpu()
     run.per_epoch = max(s.min_iters_per_epoch, -(-run.data.shape[0] // s.batch_size))
@@ -225,35 +210,39 @@ def train(inputs: Any, out: str | Path, *, profile: Any = "whole-part", tile_siz
         load_checkpoint(ckpt, run, asdict(s))
     aug = _augment_of(profile)
     if run.phase == "gan":
-        _loop_phase(run, aug, ckpt, callback, should_stop)
+        yield from _loop_phase(run, aug, ckpt, should_stop)
         run.end_gan()
         save_checkpoint(ckpt, run)
     if run.phase == "encoder":
-        _loop_phase(run, aug, ckpt, callback, should_stop)
-    if callback is not None:
-        callback(TrainEvent("calibrate", s.epochs, s.epochs, 0, 1))
+        yield from _loop_phase(run, aug, ckpt, should_stop)
+    yield TrainEvent("calibrate", s.epochs, s.epochs, 0, 1)
     cal_tiles = tileset.tiles[held] if held.any() else tileset.tiles
     cal_groups = tileset.groups[held] if held.any() else tileset.groups
     calibration = calibrate(run.model, cal_tiles, cal_groups, fpr=s.fpr, seed=s.seed, stat_tiles=train_tiles)
     if tileset.volumes:
-        # z-contrast needs whole slices in z order; scoring lives in ctreview.scoring
-        from ctreview.scoring.calibration import calibrate_contrast
-
+        # z-contrast needs whole slices in z order: the normal volumes are scored whole
         run.model.meta["calibration"] = calibration
-        calibrate_contrast(run.model, tileset.volumes, profile, fpr=s.fpr, seed=s.seed,
-                           should_stop=should_stop)
+        calibrate_contrast(run.model, tileset.volumes, profile, fpr=s.fpr,
+                           settings=ScoringSettings(seed=s.seed), should_stop=should_stop)
     meta = _meta(s, tileset, held, profile, aug, calibration, run, time.perf_counter() - t0, dev, name)
     save_model(run.model, out, meta)
     ckpt.unlink(missing_ok=True)
-    if callback is not None:
-        callback(TrainEvent("done", s.epochs, s.epochs, 1, 1))
+    yield TrainEvent("done", s.epochs, s.epochs, 1, 1)
     return out
+
+
+def train(inputs: Any, out: str | Path, *, profile: Any = "whole-part", device: str = "auto",
+          resume: bool = False, name: str | None = None, should_stop: StopFlag | None = None,
+          on_event: Callable[[TrainEvent], None] | None = None, **options: Any) -> Path:
+    """Run :func:`iter_train` to its end; ``options`` are :class:`TrainSettings` fields."""
+    return drain(iter_train(inputs, out, settings_from(**options), profile=profile, device=device,
+                            resume=resume, name=name, should_stop=should_stop), on_event)
 
 
 def _meta(s: TrainSettings, tileset, held: np.ndarray, profile: Any, aug: dict, calibration: dict,
           run: _Run, seconds: float, dev: torch.device, name: str | None) -> dict:
     meta = {
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": now_iso("seconds"),
         "profile": _profile_name(profile),
         "window_percentiles": list(s.percentiles),
         "calibration": calibration,

@@ -60,7 +60,7 @@ def decode(arrays) -> np.ndarray:
     return heat
 
 
-class HeatmapCache:
+class HeatmapStore:
     """Compressed per-slice heatmaps of every run of one workspace.
 
     Parameters

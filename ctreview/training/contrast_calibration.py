@@ -9,18 +9,20 @@ fraction ``fpr`` of all normal ROI slices exceed it.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from ctreview.scoring.contrast import GAP, REACH
+from ctreview.io import VolumeLike
+from ctreview.model.anomaly import AnomalyModel
+from ctreview.progress import StopFlag
+from ctreview.scoring.settings import ScoringSettings
 
-TOP_K = 8
 
-
-def calibrate_contrast(model: Any, volumes: Sequence[Any], profile: Any, *, fpr: float = 0.01,
-                       seed: int = 0, top_k: int = TOP_K,
-                       should_stop: Callable[[], bool] | None = None) -> dict:
+def calibrate_contrast(model: AnomalyModel,
+                       volumes: Sequence[VolumeLike | tuple[VolumeLike, Sequence[int] | None]],
+                       profile: Any, *, fpr: float = 0.01, settings: ScoringSettings | None = None,
+                       should_stop: StopFlag | None = None) -> dict:
     """Score normal ``volumes`` and store the ``contrast`` calibration in ``model.meta``; return it.
 
     Parameters
@@ -35,9 +37,10 @@ def calibrate_contrast(model: Any, volumes: Sequence[Any], profile: Any, *, fpr:
         ROI profile used to cut them.
     fpr : float
         Fraction of normal slices allowed above the threshold.
-    top_k : int
-        Slices per volume refined by latent search for the ``search`` threshold,
-        as ``hybrid`` refines the top slices of a scan.
+    settings : ScoringSettings, optional
+        Scoring as calibrated: ``hybrid`` with its ``top_k`` slices per volume
+        refined for the ``search`` threshold (as ``hybrid`` refines the top
+        slices of a scan), ``gap`` and ``reach`` of the z-contrast, ``seed``.
 
     Returns
     -------
@@ -48,7 +51,8 @@ def calibrate_contrast(model: Any, volumes: Sequence[Any], profile: Any, *, fpr:
     from ctreview.roi import extract_roi
     from ctreview.scoring.stream import score_volume
 
-    block = {"gap": GAP, "reach": REACH, "fpr": fpr,
+    cfg = (settings or ScoringSettings()).changed(mode="hybrid")
+    block = {"gap": cfg.gap, "reach": cfg.reach, "fpr": fpr,
              "fast": {"threshold": 1.0}, "search": {"threshold": 1.0}}
     model.meta.setdefault("calibration", {})["contrast"] = block  # unit thresholds: raw scores out
     fast: list[float] = []
@@ -58,8 +62,7 @@ def calibrate_contrast(model: Any, volumes: Sequence[Any], profile: Any, *, fpr:
         normal = None if normal is None else set(normal)
         roi = extract_roi(volume, profile, tile_size=model.tile_size)
         scores: dict[int, float] = {}
-        for result in score_volume(volume, model, mode="hybrid", roi=roi, top_k=top_k, seed=seed,
-                                   should_stop=should_stop):
+        for result in score_volume(volume, model, cfg, roi=roi, should_stop=should_stop):
             if normal is not None and result.index not in normal:
                 continue
             if result.stage == "refined":

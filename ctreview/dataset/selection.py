@@ -12,6 +12,7 @@ from typing import Any
 
 from ctreview.dataset.manifest import sanitise_path
 from ctreview.errors import CtreviewError
+from ctreview.results import SliceScore
 
 TIME_KEYS = ("decided_at", "time", "created", "timestamp", "at")
 
@@ -28,8 +29,8 @@ class SliceSelection:
         Slices refused because their latest decision is not ``accept``.
     above : dict of int to float
         Accepted slices whose latest run scored them above threshold -> relative score.
-    scores : dict of int to dict
-        Slice -> its row of ``Workspace.run_scores`` (empty without a run).
+    scores : dict of int to SliceScore
+        Slice -> its score in the run (empty without a run).
     run : dict or None
         ``id``, ``model`` (name), ``model_path``, ``profile``, ``tile_size``, ``mode``.
     """
@@ -38,7 +39,7 @@ class SliceSelection:
     flagged: list[int] = field(default_factory=list)
     unsure: list[int] = field(default_factory=list)
     above: dict[int, float] = field(default_factory=dict)
-    scores: dict[int, dict] = field(default_factory=dict)
+    scores: dict[int, SliceScore] = field(default_factory=dict)
     run: dict | None = None
 
 
@@ -85,15 +86,15 @@ def select_slices(workspace: Any, volume_id: int) -> SliceSelection:
     run_id = workspace.latest_run(volume_id)
     sel.run = run_info(workspace, run_id)
     if run_id is not None:
-        sel.scores = {int(row["slice"]): row for row in workspace.run_scores(run_id)}
+        sel.scores = {s.index: s for s in workspace.run_scores(run_id)}
     for z in sel.accepted:
-        row = sel.scores.get(z)
-        if row is not None and float(row["relative"]) > 1.0:
-            sel.above[z] = float(row["relative"])
+        score = sel.scores.get(z)
+        if score is not None and score.above:
+            sel.above[z] = score.relative
     return sel
 
 
-def _read_run_dir(run_dir: Path) -> tuple[dict, list[dict]]:
+def _read_run_dir(run_dir: Path) -> tuple[dict, list[SliceScore]]:
     """Return (summary, score rows) of a ``ctreview score`` run folder."""
     import csv
     import json
@@ -110,8 +111,8 @@ def _read_run_dir(run_dir: Path) -> tuple[dict, list[dict]]:
         raise CtreviewError(summary_path, f"unreadable run summary ({exc})") from None
     try:
         with open(csv_path, newline="", encoding="utf-8") as fh:
-            rows = [{"slice": int(r["slice"]), "score": float(r["score"]),
-                     "relative": float(r["relative_score"])} for r in csv.DictReader(fh)]
+            rows = [SliceScore(int(r["slice"]), float(r["score"]), float(r["relative_score"]))
+                    for r in csv.DictReader(fh)]
     except (OSError, UnicodeDecodeError, KeyError, TypeError, ValueError) as exc:
         raise CtreviewError(csv_path, f"unreadable scores ({exc.__class__.__name__}: {exc})") from None
     return summary, rows
@@ -133,7 +134,6 @@ def select_slices_with_run_dir(workspace: Any, volume_id: int, run_dir: str | Pa
            "profile": settings.get("profile") or model.get("profile"),
            "tile_size": model.get("tile_size")}
     sel.run = {k: v for k, v in run.items() if v is not None}
-    sel.scores = {r["slice"]: r for r in rows}
-    sel.above = {z: sel.scores[z]["relative"] for z in sel.accepted
-                 if z in sel.scores and sel.scores[z]["relative"] > 1.0}
+    sel.scores = {s.index: s for s in rows}
+    sel.above = {z: sel.scores[z].relative for z in sel.accepted if z in sel.scores and sel.scores[z].above}
     return sel

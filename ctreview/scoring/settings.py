@@ -1,0 +1,102 @@
+"""Every scoring setting and its default, declared once.
+
+The command line builds its flags from these fields, the window scores with
+them, calibration uses them, and each run stores them whole (in the
+workspace and in ``summary.json``), so runs from any front end compare.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+MODES = ("hybrid", "fast", "anogan")
+"""``fast``: z = E(x); ``anogan``: latent search from a seeded random z;
+``hybrid``: fast everywhere, then a search from E(x) on the top slices."""
+
+DEFAULT_STEPS = {"fast": 0, "anogan": 500, "hybrid": 100}
+"""Latent-search steps of each mode when ``steps`` is not given."""
+
+
+def _opt(default: Any, help: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"help": help, **extra})
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """How a volume is scored.
+
+    Attributes
+    ----------
+    mode : str
+        One of :data:`MODES`.
+    steps : int or None
+        Latent-search steps; None takes the mode's default (:data:`DEFAULT_STEPS`).
+    lam : float
+        Weight of AnoGAN's feature-matching term.
+    top_k : int
+        ``hybrid``: slices refined by latent search.
+    refine_above : float or None
+        ``hybrid``: also refine every slice whose relative fast score is at least this.
+    batch_size : int
+        Tiles per network batch (at least one slice's tiles go together).
+    seed : int
+        Seed of the random starts of ``anogan``.
+    profile : str or None
+        ROI profile; None takes the model's.
+    gap, reach : int
+        z-contrast: a slice is compared with the ROI slices ``gap`` to ``reach``
+        away along z. New calibrations use these; a model scores with the
+        values it was calibrated with.
+    """
+
+    mode: str = _opt("hybrid", "fast (encoder), anogan (latent search) or hybrid (both)",
+                     choices=MODES)
+    steps: int | None = _opt(None, "latent-search steps (default 500 for anogan, 100 for hybrid "
+                                   "refinement)", minimum=0)
+    lam: float = _opt(0.1, "weight of the feature term of AnoGAN's loss", flag="--lambda",
+                      minimum=0.0, maximum=1.0)
+    top_k: int = _opt(8, "hybrid: slices refined by latent search", minimum=0)
+    refine_above: float | None = _opt(None, "hybrid: also refine every slice whose relative fast "
+                                            "score is at least this", minimum=0.0)
+    batch_size: int = _opt(64, "tiles per network batch", minimum=1)
+    seed: int = _opt(0, "seed of anogan's random starts")
+    profile: str | None = _opt(None, "ROI profile (default: the model's)")
+    gap: int = _opt(3, "z-contrast: nearest neighbour slice compared (at calibration)", minimum=1,
+                    cli=False)
+    reach: int = _opt(6, "z-contrast: farthest neighbour slice compared (at calibration)", minimum=1,
+                      cli=False)
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            from ctreview.errors import CtreviewError
+
+            raise CtreviewError(None, f"unknown scoring mode {self.mode!r}; use one of {', '.join(MODES)}")
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            low, high = spec.metadata.get("minimum"), spec.metadata.get("maximum")
+            if value is not None and ((low is not None and value < low) or (high is not None and value > high)):
+                from ctreview.errors import CtreviewError
+
+                bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+                raise CtreviewError(None, f"scoring setting {spec.name} must be {bounds}, not {value}")
+
+    @property
+    def search_steps(self) -> int:
+        """Latent-search steps this mode runs (0 for ``fast``)."""
+        if self.mode == "fast":
+            return 0
+        return DEFAULT_STEPS[self.mode] if self.steps is None else int(self.steps)
+
+    def changed(self, **changes: Any) -> ScoringSettings:
+        """Return a copy with ``changes`` applied (and checked)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every setting, plus the resolved search steps, as plain JSON values."""
+        return {**asdict(self), "search_steps": self.search_steps}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoringSettings:
+        """Rebuild settings stored by :meth:`to_dict` (unknown keys are ignored)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
