@@ -68,7 +68,7 @@ def collect(model, data: Path, mode: str, steps: int | None) -> dict:
 
     from ctreview.io import open_volume
     from ctreview.roi import extract_roi
-    from ctreview.scoring import score_volume
+    from ctreview.scoring import ScoringSettings, score_volume
 
     labels = json.loads((data / "labels.json").read_text())
     out = {"rel": [], "paper": [], "label": [], "pix": [], "pix_label": [], "seconds": 0.0}
@@ -77,7 +77,7 @@ def collect(model, data: Path, mode: str, steps: int | None) -> dict:
         roi = extract_roi(volume, model.profile, tile_size=model.tile_size)
         t = time.perf_counter()
         final = {}
-        stream = score_volume(volume, model, mode=mode, roi=roi, steps=steps)
+        stream = score_volume(volume, model, ScoringSettings(mode=mode, steps=steps), roi=roi)
         for res in stream:
             final[res.index] = res
         out["seconds"] += time.perf_counter() - t
@@ -112,7 +112,8 @@ def main() -> int:
         data.mkdir(parents=True, exist_ok=True)
         write_phantom_set(data, part=args.part, normal=args.normal, defective=args.defective, seed=1000)
     print(f"model {model.meta.get('name')} ({model.profile}), test data {data}")
-    print("| part | mode | slice AUROC (ours) | slice AUROC (paper score) | pixel AUROC | slices (defective) | scoring s |")
+    print("| part | mode | slice AUROC (ours) | slice AUROC (paper score) | pixel AUROC "
+          "| slices (defective) | scoring s |")
     print("|---|---|---|---|---|---|---|")
     for mode in args.modes.split(","):
         r = collect(model, data, mode, args.anogan_steps if mode == "anogan" else None)

@@ -55,7 +55,7 @@ def seeds_way(model, x: torch.Tensor, steps: int, lam: float = 0.1) -> float:
 
 def tiles_of(volume_path: Path, model) -> np.ndarray:
     from ctreview.io import open_volume
-    from ctreview.model.data import volume_tiles
+    from ctreview.training.data import volume_tiles
 
     tiles, _ = volume_tiles(open_volume(volume_path), model.profile, model.tile_size)
     return tiles
@@ -110,7 +110,7 @@ def main() -> int:
     per_es = (time.perf_counter() - t) / len(batch)
     print(f"anogan batched with early stop: {per_es:.3f} s/tile = {1 / per_es:.2f} tiles/s (longest tile {ran} steps)")
     many = np.concatenate([tiles] * (512 // len(tiles) + 1))[:512]
-    model.score_tiles(many[:64])
+    model.score_tiles(many[:64], "fast")
     t = time.perf_counter()
     model.score_tiles(many, "fast")
     fast = len(many) / (time.perf_counter() - t)
@@ -122,17 +122,19 @@ def main() -> int:
 def end_to_end(model, vol_path: Path) -> None:
     from ctreview.io import open_volume
     from ctreview.roi import extract_roi
-    from ctreview.scoring import record_run, score_volume
+    from ctreview.progress import drain
+    from ctreview.scoring import ScoringSettings, run_scoring
 
     t = time.perf_counter()
     volume = open_volume(vol_path)
     roi = extract_roi(volume, model.profile, tile_size=model.tile_size)
     t_roi = time.perf_counter() - t
-    summary = record_run(Path(tempfile.mkdtemp()) / "run", volume, score_volume(volume, model, mode="hybrid", roi=roi))
+    run = Path(tempfile.mkdtemp()) / "run"
+    summary = drain(run_scoring(volume, model, ScoringSettings(mode="hybrid"), roi=roi, out=run))
     total = time.perf_counter() - t
     print(f"hybrid end to end, {volume.shape} volume: {total:.1f} s (open+ROI {t_roi:.1f} s, "
-          f"timings {summary['timings']}, {summary['counts']['tiles']} tiles, "
-          f"{summary['counts']['refined_slices']} slices refined)")
+          f"timings {summary.to_dict()['timings']}, {summary.counts.tiles} tiles, "
+          f"{summary.counts.refined_slices} slices refined)")
 
 
 if __name__ == "__main__":

@@ -73,7 +73,8 @@ def accuracy(n: int) -> None:
     print(f"bbox IoU: min {min(ious):.3f}, mean {np.mean(ious):.3f}")
     print(f"transformer angle error: max {max(errs):.2f} deg, mean {np.mean(errs):.2f} deg")
     print(f"ROIs on air-only slices: {sum(r[3] for r in rows)}; missed defect voxels: {sum(r[4] for r in rows)}")
-    print(f"auto profile correct: {sum(r[5] for r in rows)}/{n}; mean extract time {np.mean([r[6] for r in rows]):.2f}s")
+    mean_s = np.mean([r[6] for r in rows])
+    print(f"auto profile correct: {sum(r[5] for r in rows)}/{n}; mean extract time {mean_s:.2f}s")
 
 
 def make_big(path: Path, size: int) -> list[int]:

@@ -21,10 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 def main() -> int:
     from ctreview.model import load_model, save_model
-    from ctreview.model.calibrate import calibrate, split_groups
-    from ctreview.model.data import collect_tiles
-
-    from ctreview.scoring.calibration import calibrate_contrast
+    from ctreview.scoring import ScoringSettings
+    from ctreview.training.calibrate import calibrate, split_groups
+    from ctreview.training.contrast_calibration import calibrate_contrast
+    from ctreview.training.data import collect_tiles
 
     model_dir, data = Path(sys.argv[1]), Path(sys.argv[2])
     model = load_model(model_dir, "cpu")
@@ -33,7 +33,8 @@ def main() -> int:
     if "--contrast-only" in sys.argv:
         meta = {k: v for k, v in model.meta.items() if not k.startswith("_")}
         model.meta["calibration"].pop("contrast", None)
-        block = calibrate_contrast(model, tileset.volumes, model.profile, fpr=s["fpr"], seed=s["seed"])
+        block = calibrate_contrast(model, tileset.volumes, model.profile, fpr=s["fpr"],
+                                   settings=ScoringSettings(seed=s["seed"]))
         meta["calibration"]["contrast"] = block
         save_model(model, model_dir, meta)
         print("contrast", block["fast"]["threshold"], block["search"]["threshold"], block["slices"], "slices")
@@ -48,7 +49,7 @@ def main() -> int:
                                     stat_tiles=tileset.tiles[~held])
     model.meta["calibration"] = meta["calibration"]
     meta["calibration"]["contrast"] = calibrate_contrast(model, tileset.volumes, model.profile,
-                                                         fpr=s["fpr"], seed=s["seed"])
+                                                         fpr=s["fpr"], settings=ScoringSettings(seed=s["seed"]))
     save_model(model, model_dir, meta)
     print(meta["calibration"]["fast"]["threshold"], meta["calibration"]["search"]["threshold"],
           meta["calibration"]["contrast"]["fast"]["threshold"])

@@ -24,8 +24,8 @@ NORMAL_VOLUMES = 8
 
 
 def train_part(part: str, out: Path, data_dir: Path | None = None) -> Path:
-    from ctreview.training import train
     from ctreview.phantom import write_phantom_set
+    from ctreview.training import train
 
     t0 = time.perf_counter()
     data = data_dir or Path(tempfile.mkdtemp(prefix=f"ctreview-demo-{part}-"))

@@ -10,8 +10,9 @@ step takes long (a latent search, a training epoch).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Callable, Generator, TypeVar
+from typing import TypeVar, cast
 
 E = TypeVar("E")
 F = TypeVar("F")
@@ -64,7 +65,7 @@ def drain(task: Generator[E, None, R], on_event: Callable[[E], None] | None = No
         try:
             event = next(task)
         except StopIteration as stop:
-            return stop.value
+            return cast("R", stop.value)
         if on_event is not None:
             on_event(event)
 
@@ -75,7 +76,7 @@ def mapped(task: Generator[E, None, R], convert: Callable[[E], F]) -> Generator[
         try:
             event = next(task)
         except StopIteration as stop:
-            return stop.value
+            return cast("R", stop.value)
         yield convert(event)
 
 

@@ -7,7 +7,7 @@ import pytest
 from ctreview import __version__
 from ctreview.cli import COMMANDS, build_parser, main
 
-CORE = ["ctreview.io", "ctreview.phantom", "ctreview.roi", "ctreview.model",
+CORE = ["ctreview.io", "ctreview.phantom", "ctreview.roi", "ctreview.model", "ctreview.training",
         "ctreview.scoring", "ctreview.review", "ctreview.report", "ctreview.dataset"]
 
 

@@ -13,7 +13,7 @@ import importlib
 import logging
 import sys
 import traceback
-from typing import Sequence
+from collections.abc import Sequence
 
 from ctreview import __version__
 from ctreview.errors import Cancelled, CtreviewError
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="run a headless end-to-end check (phantom, ROI, scoring, report) and exit")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for name, module in _command_modules().items():
+    for module in _command_modules().values():
         module.add_parser(sub)
     return parser
 

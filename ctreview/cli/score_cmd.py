@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Generator
+from collections.abc import Generator
 
 from ctreview.cli._options import add_settings_flags, settings_from_args
 from ctreview.scoring.settings import ScoringSettings

@@ -6,14 +6,19 @@ A training set is a folder with ``manifest.json`` and one memory-mappable
 :func:`load_training_tiles` hands its tiles to training, :func:`summarise`
 and :func:`prune` inspect and clean it.
 """
-from ctreview.dataset.export import (ExportSummary, SourceSummary, export_training_set,
-                                     iter_export, preview_export)
+from ctreview.dataset.export import ExportSummary, SourceSummary, export_training_set, iter_export, preview_export
 from ctreview.dataset.manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest, read_manifest
 from ctreview.dataset.selection import SliceSelection, select_slices
 from ctreview.dataset.store import TrainingSet
-from ctreview.dataset.summary import (format_summary, is_training_set, load_training_tiles,
-                                      open_training_set, prune, summarise,
-                                      training_groups)
+from ctreview.dataset.summary import (
+                                     format_summary,
+                                     is_training_set,
+                                     load_training_tiles,
+                                     open_training_set,
+                                     prune,
+                                     summarise,
+                                     training_groups,
+)
 
 __all__ = ["ExportSummary", "FORMAT_VERSION", "MANIFEST_NAME", "Manifest", "SliceSelection",
            "SourceSummary", "TrainingSet", "select_slices", "export_training_set", "format_summary", "is_training_set",

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generator, Sequence
+from typing import Any
 
 import numpy as np
 
-from ctreview.dataset.selection import (SliceSelection, decision_time, select_slices,
-                                          select_slices_with_run_dir)
 from ctreview.dataset.manifest import sanitise_path, tile_key, write_manifest
+from ctreview.dataset.selection import SliceSelection, decision_time, select_slices, select_slices_with_run_dir
 from ctreview.dataset.store import TrainingSet
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.progress import Progress, drain

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
-from ctreview.dataset.manifest import (MANIFEST_NAME, Manifest, read_manifest, tile_key,
-                                       write_manifest)
+from ctreview.dataset.manifest import MANIFEST_NAME, Manifest, read_manifest, tile_key, write_manifest
 from ctreview.errors import CtreviewError
 
 TILES_DIR = "tiles"
@@ -50,12 +49,12 @@ class TrainingSet:
 
     # -- opening -----------------------------------------------------------
     @classmethod
-    def open(cls, set_dir: str | os.PathLike) -> "TrainingSet":
+    def open(cls, set_dir: str | os.PathLike) -> TrainingSet:
         """Open an existing set; CtreviewError naming the file if it is broken."""
         return cls(Path(set_dir), read_manifest(set_dir))
 
     @classmethod
-    def open_or_create(cls, set_dir: str | os.PathLike) -> "TrainingSet":
+    def open_or_create(cls, set_dir: str | os.PathLike) -> TrainingSet:
         """Open a set, or start a new one in a missing or empty folder."""
         set_dir = Path(set_dir)
         if (set_dir / MANIFEST_NAME).exists():

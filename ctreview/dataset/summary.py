@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
 from ctreview.dataset.manifest import MANIFEST_NAME, write_manifest
-from ctreview.timestamps import now_iso
 from ctreview.dataset.store import TrainingSet
 from ctreview.errors import CtreviewError
+from ctreview.timestamps import now_iso
 
 
 def open_training_set(set_dir: str | os.PathLike) -> TrainingSet:

@@ -1,8 +1,9 @@
 """Capture the window once scoring ends (``ctreview demo --screenshot``, docs, smoke checks)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QTimer
 

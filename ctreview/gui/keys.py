@@ -1,7 +1,15 @@
 """Every key of the review window, in one table the help dialog lists."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 KEYS: list[tuple[str, str]] = [
     ("A", "Accept the slice, then go to the next one in the list"),
@@ -18,7 +26,8 @@ KEYS: list[tuple[str, str]] = [
     ("R", "Zoom to the part (the whole slice before the part is found)"),
     ("H", "Show / hide the heatmap"),
     ("B", "Show / hide the part outline and boxes"),
-    ("N", "Type a note; Enter saves it with the decision, or returns to the list so A/F/U decide with it; Esc goes back"),
+    ("N", "Type a note; Enter saves it with the decision, or returns to the list so A/F/U decide "
+          "with it; Esc goes back"),
     ("Ctrl+Z", "Undo the last decision"),
     ("Ctrl+R", "Score the volume with the chosen model"),
     ("Esc", "Cancel scoring"),

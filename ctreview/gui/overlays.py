@@ -1,7 +1,7 @@
 """Drawing helpers for the slice view: heatmap colour table and box outlines."""
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg

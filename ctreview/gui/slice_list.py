@@ -4,11 +4,20 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
-from ctreview.gui.ranked_model import (FILTERS, NOTE, RANK, SLICE, SLICE_ROLE, RankedSliceModel,
-                                       SliceFilterProxy)
+from ctreview.gui.ranked_model import FILTERS, NOTE, RANK, SLICE, SLICE_ROLE, RankedSliceModel, SliceFilterProxy
 from ctreview.gui.session import ReviewSession
 
 

@@ -8,17 +8,30 @@ model lands in the user's library, ``model_library_dir()/<name>``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QProgressBar, QPushButton,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ctreview.errors import CtreviewError
 from ctreview.gui.dataset_dialog import gray_qimage, mosaic
@@ -262,7 +275,7 @@ class TrainDialog(QDialog):
                     self._point(f"{ev.phase}:{key}", offset + ev.iteration, float(value))
             if ev.samples is not None:
                 self._show_samples(ev.samples)
-        for name, (curve, xs, ys) in self._curves.items():
+        for curve, xs, ys in self._curves.values():
             curve.setData(xs, ys)
         self._show_progress(events[-1])
         self.progressed.emit(int(events[-1].iteration))

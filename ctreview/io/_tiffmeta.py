@@ -96,9 +96,9 @@ def complete_spacing(spacing: Spacing) -> tuple[tuple[float, float, float], list
     if x is None and y is None:
         notes.append("no voxel spacing in the file: using 1.0 mm")
         return (1.0, 1.0, 1.0), notes
-    x = x if x is not None else y
-    y = y if y is not None else x
+    sx = x if x is not None else y
+    sy = y if y is not None else sx
+    assert sx is not None and sy is not None  # one of them was given
     if z is None:
-        notes.append(f"no slice spacing in the file: assuming cubic voxels ({x:g} mm)")
-        z = x
-    return (z, y, x), notes
+        notes.append(f"no slice spacing in the file: assuming cubic voxels ({sx:g} mm)")
+    return (sx if z is None else z, sy, sx), notes

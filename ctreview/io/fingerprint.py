@@ -7,6 +7,7 @@ moving or renaming the file keeps it and editing the pixels changes it.
 from __future__ import annotations
 
 import hashlib
+
 import numpy as np
 
 from ctreview.io.like import VolumeLike

@@ -62,7 +62,8 @@ def _read_file(path: Path, kind: str) -> np.ndarray:
         if kind == "tiff":
             with tifffile.TiffFile(path) as tif:
                 return native(tif.pages[0].asarray())
-        with Image.open(path) as img:
+        with Image.open(path) as opened:
+            img: Image.Image = opened
             if img.mode == "P":
                 img = img.convert("RGB")
             elif img.mode == "1":

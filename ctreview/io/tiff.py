@@ -10,9 +10,10 @@ import logging
 import re
 import threading
 import warnings
+from collections.abc import Sequence
 from math import prod
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 import tifffile
@@ -66,7 +67,7 @@ class _TifffileLog(logging.Handler):
         text = re.sub(r"^<tifffile\.\w+ [^>]*> ", "", record.getMessage())
         (self.errors if record.levelno >= logging.ERROR else self.warnings).append(text)
 
-    def __enter__(self) -> "_TifffileLog":
+    def __enter__(self) -> _TifffileLog:
         self._propagate = self._logger.propagate
         self._logger.addHandler(self)
         self._logger.propagate = False
@@ -82,7 +83,7 @@ class TiffSource:
 
     def __init__(self, path: Path) -> None:
         self.files = [path]
-        self._tif = None
+        self._tif: Any = None  # a tifffile.TiffFile once parsed
         try:
             with _PARSE_LOCK, _TifffileLog() as tiflog:
                 self._setup(path)
@@ -91,7 +92,7 @@ class TiffSource:
                 self._tif.close()
             raise
         if tiflog.errors:  # a broken IFD chain: tifffile would silently return fewer slices
-            self._tif.close()
+            self.close()
             raise CtreviewError(path, f"corrupt or truncated TIFF ({tiflog.errors[0]})")
         self.notes = tiflog.warnings
 
@@ -107,7 +108,9 @@ class TiffSource:
         self.shape = (lay.nz, lay.ny, lay.nx)
         if 0 in lay.full:
             raise CtreviewError(path, "TIFF holds no image data")
-        self._mm = self._pages = self._whole = None
+        self._mm: np.ndarray | None = None
+        self._pages: Any = None
+        self._whole: np.ndarray | None = None
         offset = series.dataoffset
         if offset is not None and lay.in_order and series.keyframe.is_memmappable:
             self._mm = self._memmap(path, offset)
@@ -147,13 +150,17 @@ class TiffSource:
         return data.transpose(self.layout.order).reshape(self.layout.full)
 
     def read(self, z0: int, z1: int) -> np.ndarray:
+        planes: Any
         if self._pages is not None:
             try:
                 planes = [self._pages[k].asarray() for k in range(z0, z1)]
             except Exception as exc:
                 raise file_error(self.files[0], exc, f"cannot read TIFF page in {z0}..{z1 - 1}") from None
         else:
-            planes = (self._mm if self._mm is not None else self._whole)[z0:z1]
+            block = self._mm if self._mm is not None else self._whole
+            if block is None:
+                raise CtreviewError(self.files[0], "the TIFF file was closed")
+            planes = block[z0:z1]
             if not self.layout.rgb:
                 return np.array(native(np.asarray(planes)), dtype=self.dtype)
         return np.stack([to_grey(native(np.asarray(p)), self.dtype) for p in planes])

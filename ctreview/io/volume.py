@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,6 +20,16 @@ log = logging.getLogger("ctreview.io")
 # Volumes up to this size are scanned whole for value_range(); larger ones are sampled.
 _FULL_SCAN_BYTES = 256 * 2**20
 _SAMPLE_SLICES = 32
+
+
+def _ints(values: Sequence[Any]) -> tuple[int, int, int]:
+    z, y, x = (int(v) for v in values)
+    return (z, y, x)
+
+
+def _floats(values: Sequence[Any]) -> tuple[float, float, float]:
+    z, y, x = (float(v) for v in values)
+    return (z, y, x)
 
 
 class Source(Protocol):
@@ -45,12 +56,15 @@ class ArraySource:
     """
 
     def __init__(self, array: np.ndarray, path: Path | None = None) -> None:
-        self._array = array
-        self.shape = tuple(int(n) for n in array.shape[:3])
+        self._array: np.ndarray | None = array
+        nz, ny, nx = (int(n) for n in array.shape[:3])
+        self.shape = (nz, ny, nx)
         self.dtype = grey_dtype(array.dtype, path)
         self.files = [path] if path is not None and path.is_file() else []
 
     def read(self, z0: int, z1: int) -> np.ndarray:
+        if self._array is None:
+            raise ValueError("the array source was closed")
         block = np.asarray(self._array[z0:z1])
         if block.ndim == 4:
             return np.stack([to_grey(s, self.dtype) for s in block])
@@ -91,16 +105,16 @@ class Volume:
                  spacing: Sequence[float] = (1.0, 1.0, 1.0),
                  origin: Sequence[float] = (0.0, 0.0, 0.0),
                  metadata: dict | None = None, warnings: Sequence[str] = ()) -> None:
-        self._source = source
+        self._source: Source | None = source
         self._lock = threading.RLock()
         # Volumes are often dropped without close(); release the file handles then too.
         self._finalizer = weakref.finalize(self, source.close)
         self.path = None if path is None else Path(path)
         self.format = format
-        self.shape: tuple[int, int, int] = tuple(int(n) for n in source.shape)
+        self.shape: tuple[int, int, int] = _ints(source.shape)
         self.dtype = np.dtype(source.dtype)
-        self.spacing: tuple[float, float, float] = tuple(float(s) for s in spacing)
-        self.origin: tuple[float, float, float] = tuple(float(o) for o in origin)
+        self.spacing: tuple[float, float, float] = _floats(spacing)
+        self.origin: tuple[float, float, float] = _floats(origin)
         self.metadata = dict(metadata or {})
         self.warnings: list[str] = []
         self._range: tuple[float, float] | None = None
@@ -113,7 +127,7 @@ class Volume:
     # -- construction -------------------------------------------------------
     @classmethod
     def from_array(cls, array: np.ndarray, spacing: Sequence[float] = (1.0, 1.0, 1.0),
-                   path: str | Path | None = None) -> "Volume":
+                   path: str | Path | None = None) -> Volume:
         """Wrap an in-memory ``(z, y, x)`` array (a 2D ``(y, x)`` one becomes one slice).
 
         Raises
@@ -243,7 +257,7 @@ class Volume:
                 self._finalizer()
                 self._source = None
 
-    def __enter__(self) -> "Volume":
+    def __enter__(self) -> Volume:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,6 +11,7 @@ from torch import nn
 
 from ctreview.model.config import NetConfig
 
+
 def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm2d(channels)

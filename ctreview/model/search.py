@@ -14,7 +14,7 @@ Tensors are ``(n, 1, T, T)`` tiles in ``[-1, 1]`` and ``(n, d)`` latents.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -27,12 +27,11 @@ from safetensors.torch import load_file, save_file
 
 from ctreview import __version__
 from ctreview.errors import CtreviewError
-from ctreview.timestamps import now_iso
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.device import pick_device
 from ctreview.model.meta import FORMAT, FORMAT_VERSION, META_FILE, WEIGHTS_FILE, read_meta
 from ctreview.model.nets import NetConfig
-
+from ctreview.timestamps import now_iso
 
 
 def file_sha256(path: Path) -> str:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ctreview.phantom._materials import (
-    AIR, BOARD, COPPER, FERRITE, FOIL, PAPER, SOLDER, ALU, TUNGSTEN)
+from ctreview.phantom._materials import AIR, ALU, BOARD, COPPER, FERRITE, FOIL, PAPER, SOLDER, TUNGSTEN
 
 # kind -> (materials the centre is drawn from, materials the defect may replace, new material)
 KINDS = {

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ctreview.phantom._materials import (
-    ALU, BOARD, COPPER, FERRITE, FOIL, PAPER, PLASTIC, RUBBER, SOLDER)
+from ctreview.phantom._materials import ALU, BOARD, COPPER, FERRITE, FOIL, PAPER, PLASTIC, RUBBER, SOLDER
 
 
 @dataclass

@@ -7,8 +7,8 @@ import math
 from pathlib import Path
 
 from ctreview import __version__
-from ctreview.report.data import ReportData, clean_path, defuse_formula
 from ctreview.report._output import atomic_output
+from ctreview.report.data import ReportData, clean_path, defuse_formula
 
 COLUMNS = ("slice", "score", "relative_score", "rank", "decision", "note", "reviewer",
            "decided_at")

@@ -5,16 +5,18 @@ per flagged slice's picture and per file); :func:`write_report` runs it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any, Callable, Generator
+from typing import Any
 
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.progress import Progress, StopFlag, drain
-from ctreview.report.data import ReportData, clean_path, collect
 from ctreview.report._output import atomic_output
+from ctreview.report.data import ReportData, clean_path, collect
 from ctreview.report.images import slice_png
 from ctreview.report.pdf import write_pdf
 from ctreview.report.tables import write_csv, write_json
+
 
 def write_report(workspace: Any, volume_id: int, run_id: int | None = None, *,
                  pdf: str | Path | None = None, csv: str | Path | None = None,

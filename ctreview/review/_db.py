@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ctreview.errors import CtreviewError
 from ctreview.review import _schema

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 
-
 def default_reviewer() -> str:
     """Return the OS user name, or ``"unknown"`` when it cannot be found."""
     try:

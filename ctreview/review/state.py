@@ -9,7 +9,8 @@ latest run) is read by the caller in a worker and handed to :meth:`attach`.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,7 @@ class ReviewState:
         self.roi_model: str | None = None
         self.value_range: tuple[float, float] | None = None
         self.scores: dict[int, SliceScore] = {}
-        self.decisions: dict[int, dict] = {}
+        self.decisions: dict[int, dict[str, Any]] = {}
         self.heatmaps = RecentHeatmaps()
         self.threshold = 1.0
         self.current = 0
@@ -123,7 +124,7 @@ class ReviewState:
         self.volume_changed.emit()
         self.current_changed.emit(self.current)
 
-    def attach(self, volume_id: int, decisions: dict[int, dict] | None = None, run_id: int | None = None,
+    def attach(self, volume_id: int, decisions: dict[int, dict[str, Any]] | None = None, run_id: int | None = None,
                scores: Iterable[SliceScore] = ()) -> None:
         """Link the volume to its workspace record: its decisions and latest run's scores."""
         self.volume_id = volume_id
@@ -193,9 +194,9 @@ class ReviewState:
             self.threshold_changed.emit(value)
 
     # -- decisions ----------------------------------------------------------
-    def decide(self, index: int, status: str, note: str = "") -> dict:
+    def decide(self, index: int, status: str, note: str = "") -> dict[str, Any]:
         """Record a decision for slice ``index`` in the workspace (committed on return)."""
-        row = self.workspace.decide(self.volume_id, int(index), status, note, run_id=self.run_id)
+        row: dict[str, Any] = self.workspace.decide(self.volume_id, int(index), status, note, run_id=self.run_id)
         self.decisions[int(index)] = row
         self._undo.append(int(index))
         self.decision_changed.emit(int(index))
@@ -220,4 +221,4 @@ class ReviewState:
     def status(self, index: int) -> str:
         """Return the slice's decision status, or ``""`` when unreviewed."""
         row = self.decisions.get(index)
-        return row["status"] if row else ""
+        return str(row["status"]) if row else ""

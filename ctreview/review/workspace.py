@@ -11,19 +11,19 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Iterable
 
 from ctreview.errors import CtreviewError
+from ctreview.io import VolumeLike, volume_fingerprint
 from ctreview.results import SliceResult, SliceScore
-from ctreview.timestamps import now_iso
 from ctreview.review._db import _Connections, check_and_migrate
 from ctreview.review._decisions import _DecisionsMixin
 from ctreview.review._util import box, from_json, to_json
-from ctreview.io import VolumeLike, volume_fingerprint
 from ctreview.review.heatmap_store import HeatmapStore, cache_dir_for
+from ctreview.timestamps import now_iso
 
 RESULT_BATCH = 64
 """Slice results committed per transaction by :meth:`Workspace.add_results`."""
@@ -39,7 +39,7 @@ class Session:
     decisions: dict[int, dict] = field(default_factory=dict)
 
 
-def open_workspace(path: str | Path | None = None) -> "Workspace":
+def open_workspace(path: str | Path | None = None) -> Workspace:
     """Open (creating if needed) a workspace; None means :func:`ctreview.paths.default_workspace`."""
     if path is None:
         from ctreview.paths import default_workspace
@@ -68,7 +68,7 @@ class Workspace(_DecisionsMixin):
         self.recovered_from: Path | None = None
 
     @classmethod
-    def create_fresh(cls, path: str | Path) -> "Workspace":
+    def create_fresh(cls, path: str | Path) -> Workspace:
         """Move a bad workspace aside to ``<name>.corrupt-<timestamp>`` and start an empty one.
 
         The database's ``-wal``/``-shm`` companions and its heatmap folder
@@ -94,7 +94,7 @@ class Workspace(_DecisionsMixin):
         """Close the connections of every thread."""
         self._db.close()
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         return self
 
     def __exit__(self, *exc: object) -> None:

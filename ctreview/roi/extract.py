@@ -1,9 +1,9 @@
 """Per-slice regions of interest and model tiles for a CT volume."""
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generator
 
 import numpy as np
 
@@ -217,13 +217,13 @@ def _covering(crop, cs_box: Box, boxes, tiles, sparse, tile_size: int) -> list[t
     return extra
 
 
-def extract_roi(volume: VolumeLike | np.ndarray, profile: "str | Path | Profile" = "whole-part", *,
+def extract_roi(volume: VolumeLike | np.ndarray, profile: str | Path | Profile = "whole-part", *,
                 tile_size: int | None = None, stride: int | None = None) -> RoiResult:
     """Find the part, its pose and the per-slice ROIs (see :func:`iter_roi`)."""
     return drain(iter_roi(volume, profile, tile_size=tile_size, stride=stride))
 
 
-def iter_roi(volume: VolumeLike | np.ndarray, profile: "str | Path | Profile" = "whole-part", *,
+def iter_roi(volume: VolumeLike | np.ndarray, profile: str | Path | Profile = "whole-part", *,
              tile_size: int | None = None, stride: int | None = None,
              should_stop: StopFlag | None = None) -> Generator[Progress, None, RoiResult]:
     """Find the part, its pose and the per-slice ROIs and tiles of a volume.

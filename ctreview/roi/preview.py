@@ -45,7 +45,8 @@ def render_slice(image: np.ndarray, roi, k: int, window) -> np.ndarray:
     return rgb
 
 
-def write_preview(volume: VolumeLike | np.ndarray, roi, out: str | Path, *, n_slices: int = 12, max_tile: int = 384) -> Path:
+def write_preview(volume: VolumeLike | np.ndarray, roi, out: str | Path, *, n_slices: int = 12,
+                  max_tile: int = 384) -> Path:
     """Write a montage of ``n_slices`` slices (4 per row) with outlines and ROI boxes.
 
     Parameters

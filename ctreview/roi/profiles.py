@@ -73,7 +73,7 @@ def list_profiles() -> list[str]:
     return sorted(p.stem for p in resource_path("profiles").glob("*.toml"))
 
 
-def load_profile(spec: "str | Path | Profile") -> Profile:
+def load_profile(spec: str | Path | Profile) -> Profile:
     """Load a profile by bundled name (``"transformer"``) or from a ``.toml`` path.
 
     Raises

@@ -10,8 +10,8 @@ foam) that touch the part fall below it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -175,12 +175,12 @@ def trim_partial_layers(mask: np.ndarray, grey: np.ndarray, air: float, *, layer
                 if hit.size < 3:
                     break
                 edge, inner = (hit[0], hit[0] + 1) if side == 0 else (hit[-1], hit[-1] - 1)
-                take = lambda a, i: np.take(a, i, axis=axis)  # noqa: E731
-                face = take(mask, edge)
-                behind = face & take(mask, inner)
+                face = np.take(mask, edge, axis=axis)
+                behind = face & np.take(mask, inner, axis=axis)
                 if not behind.any():
                     break
-                if take(grey, edge)[face].mean() - air >= 0.5 * (take(grey, inner)[behind].mean() - air):
+                edge_grey = np.take(grey, edge, axis=axis)[face].mean()
+                if edge_grey - air >= 0.5 * (np.take(grey, inner, axis=axis)[behind].mean() - air):
                     break
                 index = [slice(None)] * 3
                 index[axis] = edge

@@ -1,7 +1,7 @@
 """Shared steps of the scoring passes: slice batches, tile cutting, one network batch."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Generator
+from collections.abc import Generator
 
 import numpy as np
 
@@ -28,7 +28,7 @@ def contrast_pass(volume: VolumeLike, roi: RoiResult, model: AnomalyModel, cfg: 
     compared with their neighbours' ``fast`` residuals, as at calibration.
     """
     t0 = time.perf_counter()
-    shape = tuple(volume.shape)
+    shape = volume.shape
     cal = model.meta["calibration"]["contrast"]
     scored_slices = [k for k, sroi in roi.slices.items() if sroi.tiles]
     window = ContrastWindow(scored_slices, int(cal.get("gap", cfg.gap)), int(cal.get("reach", cfg.reach)))
@@ -45,7 +45,7 @@ def contrast_pass(volume: VolumeLike, roi: RoiResult, model: AnomalyModel, cfg: 
         start = 0
         for k, n in zip(ks, counts):
             part = slice(start, start + n)
-            residual = stitch(raw[part], roi.slices[k].tiles, shape[1:], None, sigma=0.0)
+            residual = stitch(raw[part], roi.slices[k].tiles, (shape[1], shape[2]), None, sigma=0.0)
             held[k] = (float(scored.paper[part].max()), scored.z[part])
             start += n
             if only is None:
@@ -53,12 +53,12 @@ def contrast_pass(volume: VolumeLike, roi: RoiResult, model: AnomalyModel, cfg: 
                 window.add(k, residual)
             else:
                 others = [near[j] for j in neighbours(k, window.roi_slices, window.gap, window.reach)]
-                yield emit(k, z_contrast(residual, others, roi.slices[k].mask(shape[1:])), held.pop(k))
+                yield emit(k, z_contrast(residual, others, roi.slices[k].mask((shape[1], shape[2]))), held.pop(k))
         for k in window.ready():
-            yield emit(k, window.contrast(k, roi.slices[k].mask(shape[1:])), held.pop(k))
+            yield emit(k, window.contrast(k, roi.slices[k].mask((shape[1], shape[2]))), held.pop(k))
         window.forget()
     for k in window.ready(final=True):  # the last slices, or all that were scored before a cancel
-        yield emit(k, window.contrast(k, roi.slices[k].mask(shape[1:])), held.pop(k))
+        yield emit(k, window.contrast(k, roi.slices[k].mask((shape[1], shape[2]))), held.pop(k))
     state.timings["refine_s" if only is not None else f"{mode}_s"] = time.perf_counter() - t0
 
 
@@ -73,7 +73,7 @@ def _fast_neighbour_maps(window: ContrastWindow, volume: VolumeLike, roi: RoiRes
     raw = model.raw_maps(scored.extra["local"]).cpu().numpy()
     maps, start = {}, 0
     for j, n in zip(near, counts):
-        maps[j] = stitch(raw[start:start + n], roi.slices[j].tiles, tuple(volume.shape)[1:], None, sigma=0.0)
+        maps[j] = stitch(raw[start:start + n], roi.slices[j].tiles, (volume.shape[1], volume.shape[2]), None, sigma=0.0)
         start += n
     return maps
 

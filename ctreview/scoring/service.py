@@ -7,9 +7,10 @@ run folder, and returns the :class:`RunSummary`.
 """
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Generator, Union
+from typing import TYPE_CHECKING, Union
 
 from ctreview.io import VolumeLike, as_volume
 from ctreview.model.anomaly import AnomalyModel

@@ -8,7 +8,7 @@ a ROI (in ``hybrid`` mode first a ``"fast"`` result for every slice, then a
 from __future__ import annotations
 
 import time
-from typing import Generator
+from collections.abc import Generator
 
 from ctreview.io import VolumeLike, as_volume
 from ctreview.model.anomaly import AnomalyModel

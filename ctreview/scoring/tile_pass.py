@@ -6,7 +6,7 @@ have no whole normal volumes to calibrate a z-contrast on.
 from __future__ import annotations
 
 import time
-from typing import Generator
+from collections.abc import Generator
 
 import numpy as np
 

@@ -12,7 +12,7 @@ from typing import Any
 from ctreview.training.settings import TrainEvent, TrainSettings
 
 _LAZY = {
-    "iter_train": "train", "train": "train", "settings_from": "train",
+    "iter_train": "anogan", "train": "anogan", "settings_from": "anogan",
     "collect_tiles": "data", "TileSet": "data",
     "calibrate_contrast": "contrast_calibration",
 }

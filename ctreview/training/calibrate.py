@@ -12,7 +12,7 @@ from E(x), used by ``hybrid`` refinement and ``anogan``):
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -9,7 +9,8 @@ fraction ``fpr`` of all normal ROI slices exceed it.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -9,7 +9,8 @@ immediately.
 from __future__ import annotations
 
 import time
-from typing import Callable, Generator, Iterator, TypeVar
+from collections.abc import Callable, Generator, Iterator
+from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -1,9 +1,10 @@
 """The Training sets dialog's database and disk work, as generators for :class:`TaskRunner`."""
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generator
+from typing import Any
 
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.progress import StopFlag

@@ -7,9 +7,10 @@ keeps one SQLite connection per thread), so the UI thread never waits on it.
 """
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generator
+from typing import Any
 
 from ctreview.errors import Cancelled
 from ctreview.progress import Progress, StopFlag, mapped

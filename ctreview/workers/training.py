@@ -7,8 +7,9 @@ a phase change.
 """
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
-from typing import Any, Generator
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from reviewed_data import Reviewed, reviewed_session
 
 

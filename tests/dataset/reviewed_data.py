@@ -81,8 +81,8 @@ def _build(root: Path) -> Reviewed:
 
     from ctreview.io import open_volume
     from ctreview.model import load_model
-    from ctreview.training import train
     from ctreview.review import open_workspace
+    from ctreview.training import train
 
     # two normal phantoms train the model, the other two are reviewed
     *first, normal, defective = tiny_phantom_volumes(root / "volumes", normal=3, defective=1,

@@ -64,6 +64,7 @@ def test_broken_manifest_is_one_line_naming_the_file(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_export_with_score_run_folders_then_train_from_the_set(reviewed, tmp_path, capsys):
     """The command-line loop: score into run folders, export with --run, train on the set."""
     from ctreview.model import load_model

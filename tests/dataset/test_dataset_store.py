@@ -4,8 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from ctreview.dataset import (FORMAT_VERSION, TrainingSet, load_training_tiles, prune,
-                              read_manifest, summarise)
+from ctreview.dataset import FORMAT_VERSION, TrainingSet, load_training_tiles, prune, read_manifest, summarise
 from ctreview.dataset.manifest import sanitise_path
 from ctreview.errors import CtreviewError
 

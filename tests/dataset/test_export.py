@@ -22,8 +22,7 @@ def _slices(manifest, fingerprint=None):
 
 
 def test_export_keeps_accepted_below_threshold_slices_with_provenance(reviewed, workspace, tmp_path):
-    from ctreview.io import open_volume
-    from ctreview.io import volume_fingerprint
+    from ctreview.io import open_volume, volume_fingerprint
 
     out = tmp_path / "set"
     summary = export_training_set(workspace, reviewed.volumes, out)
@@ -56,7 +55,7 @@ def test_accepted_slices_above_threshold_are_dropped_unless_confirmed(reviewed, 
     assert any(above.values()), "the seeded session must hold an accepted slice above threshold"
     dropped = export_training_set(workspace, reviewed.volumes, tmp_path / "default")
     listed = " ".join(dropped.warnings)
-    for vid, slices in above.items():
+    for slices in above.values():
         for z in slices:
             assert f"{z} (" in listed
     assert "dropped" in listed

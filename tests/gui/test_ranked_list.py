@@ -1,14 +1,13 @@
 """The ranked list fills live, stays on the selected slice while re-sorting, filters."""
 from __future__ import annotations
 
+import numpy as np
+
 from ctreview.gui.ranked_model import RANK, SLICE, SLICE_ROLE
 from ctreview.gui.session import ReviewSession
 from ctreview.gui.slice_list import SliceList
 from ctreview.io import Volume
 from ctreview.results import SliceResult
-
-import numpy as np
-
 from tests.gui.gui_helpers import fake_results
 
 

@@ -8,7 +8,6 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from ctreview.gui import settings as settings_mod
-
 from tests.gui.gui_helpers import open_and_wait
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, Qt
 
 from ctreview.review import open_workspace
-
 from tests.gui.gui_helpers import fake_results, open_and_wait
 
 

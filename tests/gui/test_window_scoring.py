@@ -1,11 +1,11 @@
 """Scoring in the window with a tiny real model: live ranked list, cancel, close, demo capture."""
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QThreadPool
 
 from ctreview.gui.ranked_model import RELATIVE
 from ctreview.review import open_workspace
-
 from tests.gui.gui_helpers import open_and_wait
 
 
@@ -86,6 +86,7 @@ def test_close_during_a_run_stops_it_cleanly(qtbot, window, phantom_file, tiny_m
     assert not window.runner.is_running("score")
 
 
+@pytest.mark.slow
 def test_demo_flow_flags_the_top_slice_and_saves_a_screenshot(qtbot, tmp_path, tiny_model, messages):
     from ctreview.cli.demo_cmd import demo_volume
     from ctreview.gui.app import create_window
@@ -107,3 +108,24 @@ def test_demo_flow_flags_the_top_slice_and_saves_a_screenshot(qtbot, tmp_path, t
     image = QImage(str(shot))
     assert image.width() > 600 and image.height() > 400
     win.close()
+
+
+def test_a_run_from_the_window_and_one_from_the_cli_store_identical_settings(qtbot, window, phantom_file,
+                                                                             tiny_model, tmp_path, messages):
+    from ctreview.cli import main
+
+    _open_with_model(qtbot, window, phantom_file, tiny_model)
+    _score(qtbot, window, "fast")
+    gui_run = window.session.run_id
+    window.close()
+    workspace = tmp_path / "workspace.sqlite"
+    assert main(["score", str(phantom_file), "--model", str(tiny_model), "--workspace", str(workspace),
+                 "--mode", "fast", "--device", "cpu"]) == 0
+    with open_workspace(workspace) as ws:
+        volume_id = ws.run_info(gui_run)["volume_id"]
+        cli_run = ws.latest_run(volume_id)
+        assert cli_run != gui_run
+        gui, cli = ws.run_info(gui_run), ws.run_info(cli_run)
+    assert gui["settings"] == cli["settings"]
+    assert gui["settings"]["mode"] == "fast" and gui["settings"]["profile"] == "whole-part"
+    assert gui["summary"]["settings"] == cli["summary"]["settings"] == cli["settings"]

@@ -49,7 +49,7 @@ def _counter(n, *, delay=0.0, fail_at=None, should_stop):
         if should_stop():
             raise Cancelled()
         if i == fail_at:
-            raise CtreviewError("thing.tif", "broken at item %d" % i)
+            raise CtreviewError("thing.tif", f"broken at item {i}")
         time.sleep(delay)  # stands for real work in the worker thread
         yield i
     return n

@@ -10,8 +10,9 @@ pytest.importorskip("pytestqt")
 @pytest.fixture(scope="session")
 def disc_set(tmp_path_factory):
     """A training set of 48 synthetic 32-pixel disc tiles (uint16) from two 'sources'."""
-    from ctreview.dataset import TrainingSet
     from helpers_model import disc_tiles
+
+    from ctreview.dataset import TrainingSet
 
     out = tmp_path_factory.mktemp("sets") / "discs"
     tset = TrainingSet.open_or_create(out)

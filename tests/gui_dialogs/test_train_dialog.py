@@ -32,6 +32,7 @@ def main_window(qtbot, tmp_path, monkeypatch):
     win.close()
 
 
+@pytest.mark.slow
 def test_dialog_trains_cancels_resumes_and_lists_the_model(qtbot, disc_set, main_window):
     from ctreview.gui.train_dialog import TrainDialog
     from ctreview.model import list_models, load_model

@@ -17,6 +17,7 @@ def model_copy(tiny_model, tmp_path):
     return dst
 
 
+@pytest.mark.slow
 def test_round_trip_keeps_meta_and_scores(tiny_model):
     model = load_model(tiny_model, "cpu")
     meta = model.meta

@@ -1,8 +1,9 @@
 """``ctreview report``: the same report from the command line."""
 import csv
 
-from ctreview.cli import main
 from review_data import DEFECT_SLICES, make_array, write_tiff
+
+from ctreview.cli import main
 
 
 def test_report_writes_pdf_csv_json(reviewed, capsys):

@@ -8,10 +8,10 @@ pytest.importorskip("ctreview.scoring")
 
 
 def _score(workspace, volume, model):
+    from helpers_model import drain
+
     from ctreview.results import SliceResult
     from ctreview.scoring import ScoringSettings, run_scoring
-
-    from helpers_model import drain
 
     events, summary = drain(run_scoring(volume, model, ScoringSettings(mode="fast"), workspace=workspace))
     return [e for e in events if isinstance(e, SliceResult)], summary
@@ -20,7 +20,8 @@ def _score(workspace, volume, model):
 @pytest.mark.slow
 def test_phantom_scored_recorded_and_reported(tmp_path):
     from helpers_model import tiny_phantom_volumes, train_tiny_model
-    from pdf_pixels import red_mask as _red, render as _render
+    from pdf_pixels import red_mask as _red
+    from pdf_pixels import render as _render
 
     from ctreview.io import open_volume
     from ctreview.model import load_model

@@ -3,11 +3,12 @@ import json
 
 import numpy as np
 import pytest
+from pdf_pixels import red_mask as _red
+from pdf_pixels import render as _render
+from review_data import DEFECT_SLICES, make_array, write_tiff
 
 from ctreview.errors import Cancelled
 from ctreview.report import write_report
-from pdf_pixels import red_mask as _red, render as _render
-from review_data import DEFECT_SLICES, make_array, write_tiff
 
 
 def test_summary_then_flagged_slices_with_red_heatmaps(reviewed):

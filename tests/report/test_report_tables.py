@@ -3,10 +3,10 @@ import csv
 import json
 
 import pytest
+from review_data import DEFECT_SLICES
 
 from ctreview.errors import CtreviewError
 from ctreview.report import COLUMNS, write_report
-from review_data import DEFECT_SLICES
 
 
 def test_csv_matches_the_store(reviewed):

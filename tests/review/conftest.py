@@ -1,8 +1,8 @@
 """Fixtures of the review-store tests: a TIFF volume on disk and a workspace."""
 import pytest
+from review_data import make_array, open_test_volume, write_tiff
 
 from ctreview.review import open_workspace
-from review_data import make_array, open_test_volume, write_tiff
 
 
 @pytest.fixture

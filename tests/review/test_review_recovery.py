@@ -3,10 +3,10 @@ import sqlite3
 
 import numpy as np
 import pytest
+from review_data import scored_workspace
 
 from ctreview.errors import CtreviewError
 from ctreview.review import SCHEMA_VERSION, Workspace, cache_dir_for, open_workspace
-from review_data import scored_workspace
 
 
 def test_random_bytes_are_refused_and_recoverable(tmp_path):

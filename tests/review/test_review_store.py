@@ -4,12 +4,11 @@ import sqlite3
 
 import numpy as np
 import pytest
+from review_data import DEFECT_SLICES, compute_results, make_array, open_test_volume, scored_workspace, write_tiff
 
 from ctreview.errors import CtreviewError
 from ctreview.io import volume_fingerprint
 from ctreview.review import CLEARED, Workspace, open_workspace
-from review_data import (DEFECT_SLICES, compute_results, make_array, open_test_volume,
-                         scored_workspace, write_tiff)
 
 
 def test_default_workspace_lives_in_data_dir(private_data_dir):

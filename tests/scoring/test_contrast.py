@@ -3,8 +3,7 @@ import numpy as np
 
 from ctreview.io import Volume, open_volume
 from ctreview.model import load_model
-from ctreview.scoring import score_volume
-from ctreview.scoring import ScoringSettings
+from ctreview.scoring import ScoringSettings, score_volume
 from ctreview.scoring.contrast import ContrastWindow, neighbours, z_contrast
 
 GAP, REACH = ScoringSettings().gap, ScoringSettings().reach
@@ -69,7 +68,8 @@ def test_tiny_model_is_calibrated_for_z_contrast_and_a_planted_spot_stands_out(t
     spotted[k0 - 1:k0 + 2, cy - 2:cy + 3, cx - 2:cx + 3] = normal.max()  # a 5x5x3 dense inclusion
 
     def scores(volume):
-        return {r.index: r for r in score_volume(Volume.from_array(volume), model, ScoringSettings(mode="fast"), roi=roi)}
+        stream = score_volume(Volume.from_array(volume), model, ScoringSettings(mode="fast"), roi=roi)
+        return {r.index: r for r in stream}
 
     before, after = scores(normal), scores(spotted)
     for k in (k0 - 1, k0, k0 + 1):

@@ -33,6 +33,7 @@ def test_events_report_progress_and_samples(tmp_path):
     assert 0.0 <= samples[0].min() and samples[0].max() <= 1.0
 
 
+@pytest.mark.slow
 def test_same_seed_same_model_and_cancel_then_resume_matches(tmp_path):
     tiles = disc_tiles(96, seed=1)
     straight = train(tiles, tmp_path / "a", **QUICK)
@@ -79,6 +80,7 @@ def test_missing_input_is_a_user_error(tmp_path):
         train([tmp_path / "nothing.tif"], tmp_path / "m", **QUICK)
 
 
+@pytest.mark.slow
 def test_tiny_model_separates_an_obvious_defect(tmp_path):
     out = train(disc_tiles(300, seed=1), tmp_path / "m", **dict(TINY, epochs=12))
     model = load_model(out, "cpu")
