@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +13,7 @@ from ctreview.progress import Progress, StopFlag, drain
 from ctreview.results import Box
 from ctreview.roi import shapes as sh
 from ctreview.roi.auto import choose_profile
+from ctreview.roi.footprint import footprint_planes
 from ctreview.roi.pose import Pose, part_pose
 from ctreview.roi.profiles import Profile, Region, load_profile
 from ctreview.roi.segment import Segmentation, segment_part
@@ -111,10 +112,14 @@ class RoiResult:
         }
 
 
-def _cross_section(seg: Segmentation, index: int) -> tuple[Box | None, np.ndarray | None]:
-    """Box and full-resolution crop of the part mask of slice ``index``; (None, None) if empty."""
+def _cross_section(seg: Segmentation, index: int,
+                   planes: np.ndarray | None = None) -> tuple[Box | None, np.ndarray | None]:
+    """Box and full-resolution crop of the part mask of slice ``index``; (None, None) if empty.
+
+    ``planes`` (coarse, like ``seg.mask``) replaces the material mask, e.g. with the footprint.
+    """
     f = seg.factor
-    plane = seg.mask[index // f]
+    plane = (seg.mask if planes is None else planes)[index // f]
     rows, cols = np.flatnonzero(plane.any(axis=1)), np.flatnonzero(plane.any(axis=0))
     if rows.size == 0:
         return None, None
@@ -151,12 +156,13 @@ def _region_shape(region: Region, pose: Pose, crop: np.ndarray, cs_box: Box) -> 
     return sh.polygon_shape(np.stack([ys, xs], axis=1))
 
 
-def _slice_roi(k: int, seg: Segmentation, pose: Pose, profile: Profile,
+def _slice_roi(k: int, seg: Segmentation, foot: Segmentation, pose: Pose, profile: Profile,
                tile_size: int, stride: int) -> SliceRoi | None:
-    cs_box, crop = _cross_section(seg, k)
+    """The ROI of slice ``k`` from the part's footprint (see :mod:`ctreview.roi.footprint`)."""
+    cs_box, crop = _cross_section(foot, k)
     if cs_box is None:
         return None
-    shape2d = seg.shape[1:]
+    shape2d = foot.shape[1:]
     z0, z1 = pose.bbox[0], pose.bbox[3]
     frac = (k - z0 + 0.5) / max(1, z1 - z0)
     boxes, shapes_ = [], []
@@ -171,18 +177,23 @@ def _slice_roi(k: int, seg: Segmentation, pose: Pose, profile: Profile,
             shapes_.append(shape)
     if not boxes:
         return None
-    tiles = _pick_tiles(crop, cs_box, seg, k, boxes, tile_size, stride)
+    tiles = _pick_tiles(k, seg, boxes, tile_size, stride)
     return SliceRoi(k, boxes, tiles, shapes_) if tiles else None
 
 
-def _pick_tiles(crop: np.ndarray, cs_box: Box, seg: Segmentation, k: int, boxes: list[Box],
+def _pick_tiles(k: int, seg: Segmentation, boxes: list[Box],
                 tile_size: int, stride: int) -> list[tuple[int, int]]:
     """Tiles over the boxes, without those that are mostly air.
 
+    Tiles follow the material, not the footprint: a tile-based model learns
+    the part, and tiles of pure air inside a footprint would be new to it.
     A tile with little of the part is still kept when it is the only one to
     cover some part pixels (a thin pin, a corner), so nothing of the part in
     a box goes unscored.
     """
+    cs_box, crop = _cross_section(seg, k)
+    if cs_box is None:
+        return []
     shape2d, coarse = seg.shape[1:], seg.mask[k // seg.factor]
     tiles: list[tuple[int, int]] = []
     sparse: list[tuple[int, int]] = []
@@ -265,11 +276,13 @@ def iter_roi(volume: VolumeLike | np.ndarray, profile: str | Path | Profile = "w
         raise CtreviewError(None, f"tile size must be at least 4 pixels, got {size}")
     step = int(stride or (prof.stride if tile_size is None else max(1, size * 3 // 4)))
     slices: dict[int, SliceRoi] = {}
+    # the footprint, not the material: an absence (a missing ball, a pad turned to air) is scored
+    foot = replace(seg, mask=footprint_planes(seg.mask))
     z0, z1 = pose.bbox[0], pose.bbox[3]
     for k in range(z0, z1):
         if should_stop is not None and should_stop():
             raise Cancelled()
-        roi = _slice_roi(k, seg, pose, prof, size, step)
+        roi = _slice_roi(k, seg, foot, pose, prof, size, step)
         if roi is not None:
             slices[k] = roi
         yield Progress("roi", k - z0 + 1, z1 - z0)
