@@ -112,7 +112,9 @@ class FolderSource:
             if plane.shape[:2] != self.shape[1:] or (plane.ndim == 3) != self.colour \
                     or plane.dtype != self._dtype0:
                 raise CtreviewError(self.files[k], f"slice is {plane.shape} {plane.dtype}, but "
-                                                   f"{self.files[0].name} is {self.shape[1:]} {self._dtype0}")
+                                                   f"{self.files[0].name} is {self.shape[1:]} {self._dtype0} "
+                                                   "(independent images of several sizes: open them with "
+                                                   "--images)")
             out[i] = to_grey(plane, self.dtype)
         return out
 

@@ -23,6 +23,9 @@ class VolumeLike(Protocol):
     shape: tuple[int, int, int]
     dtype: np.dtype
     spacing: tuple[float, float, float]
+    format: str
+    layout: str
+    warnings: list[str]
 
     def __len__(self) -> int: ...
 
@@ -32,6 +35,14 @@ class VolumeLike(Protocol):
 
     def read(self, z0: int = 0, z1: int | None = None) -> np.ndarray:
         """Return slices ``z0:z1``, shape (z, y, x)."""
+        ...
+
+    def valid_box(self, k: int) -> tuple[int, int, int, int]:
+        """The ``(y0, x0, y1, x1)`` of slice ``k`` that holds data."""
+        ...
+
+    def warn(self, message: str) -> None:
+        """Note something doubtful about the volume."""
         ...
 
 

@@ -94,6 +94,9 @@ class Volume:
         The file's own metadata (ImageJ, OME, DICOM/NRRD keys ...).
     warnings : list of str
         Everything doubtful found while opening or reading (also logged).
+    layout : str
+        ``"volume"`` (slices of one scan, in z order) or ``"images"``
+        (independent images, see :mod:`ctreview.io.images`).
 
     Notes
     -----
@@ -104,7 +107,8 @@ class Volume:
     def __init__(self, source: Source, *, path: Path | None, format: str,
                  spacing: Sequence[float] = (1.0, 1.0, 1.0),
                  origin: Sequence[float] = (0.0, 0.0, 0.0),
-                 metadata: dict | None = None, warnings: Sequence[str] = ()) -> None:
+                 metadata: dict | None = None, warnings: Sequence[str] = (),
+                 layout: str = "volume", valid_boxes: Sequence[tuple[int, int, int, int]] | None = None) -> None:
         self._source: Source | None = source
         self._lock = threading.RLock()
         # Volumes are often dropped without close(); release the file handles then too.
@@ -116,6 +120,8 @@ class Volume:
         self.spacing: tuple[float, float, float] = _floats(spacing)
         self.origin: tuple[float, float, float] = _floats(origin)
         self.metadata = dict(metadata or {})
+        self.layout = layout
+        self._valid = None if valid_boxes is None else [tuple(int(v) for v in b) for b in valid_boxes]
         self.warnings: list[str] = []
         self._range: tuple[float, float] | None = None
         self._nonfinite_seen = False
@@ -149,6 +155,13 @@ class Volume:
                    spacing=spacing, warnings=notes)
 
     # -- reading ------------------------------------------------------------
+    def valid_box(self, k: int) -> tuple[int, int, int, int]:
+        """The ``(y0, x0, y1, x1)`` of slice ``k`` that holds data (the whole slice in a volume)."""
+        if self._valid is None:
+            return (0, 0, self.shape[1], self.shape[2])
+        y0, x0, y1, x1 = self._valid[k]
+        return (y0, x0, y1, x1)
+
     def __len__(self) -> int:
         return self.shape[0]
 
@@ -235,6 +248,10 @@ class Volume:
         return block
 
     # -- bookkeeping --------------------------------------------------------
+    def warn(self, message: str) -> None:
+        """Note something doubtful about the volume (kept in ``warnings`` and logged)."""
+        self._warn(message)
+
     def _warn(self, message: str) -> None:
         with self._lock:
             self.warnings.append(message)

@@ -228,6 +228,25 @@ def _covering(crop, cs_box: Box, boxes, tiles, sparse, tile_size: int) -> list[t
     return extra
 
 
+def _tiling(prof: Profile, tile_size: int | None, stride: int | None) -> tuple[int, int]:
+    size = int(tile_size or prof.tile_size)
+    if size < 4:
+        raise CtreviewError(None, f"tile size must be at least 4 pixels, got {size}")
+    return size, int(stride or (prof.stride if tile_size is None else max(1, size * 3 // 4)))
+
+
+def _roi_without_a_part(volume: VolumeLike, profile: str | Path | Profile, tile_size: int | None,
+                        stride: int | None, should_stop: StopFlag | None) -> Generator[Progress, None, RoiResult]:
+    """Whole images, or independent images each searched on its own (``auto``: whole images)."""
+    from ctreview.roi.images import per_image_roi, whole_image_roi
+
+    prof = load_profile("whole-image" if str(profile) == "auto" else profile)
+    size, step = _tiling(prof, tile_size, stride)
+    if prof.whole_image:
+        return (yield from whole_image_roi(volume, prof, size, step, should_stop))
+    return (yield from per_image_roi(volume, prof, size, step, should_stop))
+
+
 def extract_roi(volume: VolumeLike | np.ndarray, profile: str | Path | Profile = "whole-part", *,
                 tile_size: int | None = None, stride: int | None = None) -> RoiResult:
     """Find the part, its pose and the per-slice ROIs (see :func:`iter_roi`)."""
@@ -268,13 +287,12 @@ def iter_roi(volume: VolumeLike | np.ndarray, profile: str | Path | Profile = "w
     """
     volume = as_volume(volume)
     path = volume.path
+    if volume.layout == "images" or (str(profile) != "auto" and load_profile(profile).whole_image):
+        return (yield from _roi_without_a_part(volume, profile, tile_size, stride, should_stop))
     seg = segment_part(volume, path=path)
     pose = part_pose(seg)
     prof = choose_profile(seg, pose) if str(profile) == "auto" else load_profile(profile)
-    size = int(tile_size or prof.tile_size)
-    if size < 4:
-        raise CtreviewError(None, f"tile size must be at least 4 pixels, got {size}")
-    step = int(stride or (prof.stride if tile_size is None else max(1, size * 3 // 4)))
+    size, step = _tiling(prof, tile_size, stride)
     slices: dict[int, SliceRoi] = {}
     # the footprint, not the material: an absence (a missing ball, a pad turned to air) is scored
     foot = replace(seg, mask=footprint_planes(seg.mask))

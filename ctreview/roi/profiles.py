@@ -39,7 +39,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-SHAPES = ("cross-section", "box", "ring")
+SHAPES = ("cross-section", "box", "ring", "image")
+"""``image`` is the whole image (no segmentation): for images with no air around the part."""
 
 
 @dataclass
@@ -66,6 +67,11 @@ class Profile:
     augment: dict = field(default_factory=lambda: {"flip": True, "rot90": True})
     description: str = ""
     path: Path | None = None
+
+    @property
+    def whole_image(self) -> bool:
+        """Whether the profile scores whole images, without finding a part first."""
+        return all(r.shape == "image" for r in self.regions)
 
 
 def list_profiles() -> list[str]:

@@ -139,7 +139,9 @@ def segment_part(volume, *, path=None) -> Segmentation:
         coarse = ndi.median_filter(coarse, size=(1, 3, 3))
         air, material, noise = _levels(coarse, path)
     if material - air < 6 * noise or (noise == 0 and material - air <= 0):
-        raise CtreviewError(path, "no part found: the volume holds only air and noise")
+        raise CtreviewError(path, "no part found: nothing stands out from the background as a part "
+                                  "(a scan of air, or images with no air around the part: for those use "
+                                  "--profile whole-image, which scores the whole image)")
     threshold = air + LEVEL * (material - air)
     mask, notes = _keep_part(_drop_specks(coarse > threshold), path)
     if factor == 1:

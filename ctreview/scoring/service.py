@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from ctreview.io import VolumeLike, as_volume
+from ctreview.io.images import check_stack
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.progress import StopFlag, relay
 from ctreview.results import SliceResult
@@ -110,6 +111,7 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel, settings: ScoringSettin
     RunSummary
     """
     volume = as_volume(volume)
+    check_stack(volume)
     cfg = settings or ScoringSettings()
     roi = roi if roi is not None else find_roi(volume, model, cfg)
     cfg = cfg.changed(profile=roi.profile.name)

@@ -59,9 +59,11 @@ def load_volume(path: str | Path, *, workspace: Any = None,
     workspace) and :class:`ValueRange`; returns the volume.
     """
     from ctreview.io import open_volume
+    from ctreview.io.images import check_stack
 
     volume = open_volume(path)
     yield VolumeOpened(volume, volume.slice(len(volume) // 2))
+    check_stack(volume)  # a folder of unrelated images says so (in the volume's warnings)
     if workspace is not None:
         volume_id = workspace.add_volume(volume)
         run_id = workspace.latest_run(volume_id)
