@@ -16,6 +16,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="volume i is the same for a seed whatever N and M")
     p.add_argument("--size", type=int, default=128, help="slice width and height in pixels")
     p.add_argument("--slices", type=int, default=64, help="number of slices")
+    p.add_argument("--twins", action="store_true",
+                   help="also write the defect-free twin of each defective volume (same part and "
+                        "pose, independent noise) to OUT/twins/")
     p.set_defaults(command="phantom")
 
 
@@ -31,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     paths = write_phantom_set(args.out, part=args.part, normal=args.normal,
                               defective=args.defective, seed=args.seed, size=args.size,
-                              slices=args.slices, progress=progress)
-    print(f"\nwrote {len(paths)} volumes, masks/ and labels.json to {args.out}")
+                              slices=args.slices, twins=args.twins, progress=progress)
+    extra = ", twins/" if args.twins and args.defective else ""
+    print(f"\nwrote {len(paths)} volumes, masks/{extra} and labels.json to {args.out}")
     return 0

@@ -64,7 +64,13 @@ def simulate_slice(mu: np.ndarray, theta: np.ndarray, gain: np.ndarray,
     return (recon / scale).astype(np.float32)
 
 
-def simulate_volume(mu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def scanner_gain(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Draw the per-detector gain error of a scanner, shape (size,): 1.0 = perfect."""
+    return 1.0 + 0.004 * rng.standard_normal(size)
+
+
+def simulate_volume(mu: np.ndarray, rng: np.random.Generator,
+                    gain: np.ndarray | None = None) -> np.ndarray:
     """Simulate a CT scan of a whole attenuation volume and return uint16 grey values.
 
     Parameters
@@ -72,6 +78,10 @@ def simulate_volume(mu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     mu : ndarray of float, shape (z, y, x) with y == x
         Relative attenuation.
     rng : numpy.random.Generator
+        Source of the photon noise (and of the gain error when ``gain`` is None).
+    gain : ndarray of float, shape (x,), optional
+        Per-detector gain error of the scanner; drawn from ``rng`` when None.
+        Passing the gain of another scan simulates a re-scan on the same scanner.
 
     Returns
     -------
@@ -79,7 +89,8 @@ def simulate_volume(mu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """
     size = mu.shape[1]
     theta = np.linspace(0.0, 180.0, n_angles(size), endpoint=False)
-    gain = 1.0 + 0.004 * rng.standard_normal(size)
+    if gain is None:
+        gain = scanner_gain(rng, size)
     # one child generator per slice keeps the noise deterministic whatever the thread order
     rngs = [np.random.default_rng(s) for s in rng.integers(0, 2**63, size=mu.shape[0])]
     out = np.empty(mu.shape, np.uint16)

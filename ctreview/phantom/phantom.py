@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ctreview.phantom._ctsim import simulate_volume
+from ctreview.phantom._ctsim import scanner_gain, simulate_volume
 from ctreview.phantom._defects import plant_defects
 from ctreview.phantom._geometry import BUILDERS, random_pose
 from ctreview.phantom._materials import AIR, FIXTURE_MATERIALS, attenuation_map
@@ -13,6 +13,8 @@ from ctreview.phantom._materials import AIR, FIXTURE_MATERIALS, attenuation_map
 PARTS = ("transformer", "capacitor")
 VOXEL_MM = 0.05
 """Voxel size of the simulated scans in mm (isotropic)."""
+_TWIN_KEY = 1
+"""Spawn key of the twin's noise stream: SeedSequence(seed, spawn_key=(1,))."""
 
 
 @dataclass
@@ -106,9 +108,47 @@ def make_phantom(part: str, *, size: int = 128, slices: int = 64, defective: boo
     """
     labels, mask, defects, pose, rng = build_labels(
         part, size=size, slices=slices, defective=defective, seed=seed)
+    return _scan(labels, mask, defects, pose, part, rng)
+
+
+def make_twin(part: str, *, size: int = 128, slices: int = 64, seed: int = 0) -> Phantom:
+    """Simulate the defect-free twin of ``make_phantom(part, defective=True, seed=seed)``.
+
+    The twin is the same part in the same pose, without the defects, scanned
+    again on the same scanner: the same detector gain error (so the same
+    faint rings) but independent photon noise, drawn from
+    ``SeedSequence(seed, spawn_key=(1,))``. ``x - twin`` is therefore the
+    defects plus pure CT noise: the limit of any model of normality.
+
+    Parameters
+    ----------
+    part : {"transformer", "capacitor"}
+    size, slices : int
+        As for :func:`make_phantom`.
+    seed : int
+        The seed of the defective phantom this is the twin of.
+
+    Returns
+    -------
+    Phantom
+        ``volume`` has shape (slices, size, size); no defects, empty
+        ``defect_mask`` and ``slice_labels``; ``part_mask`` is the defective
+        phantom's without the voxels that defects added (bridges, solder balls).
+    """
+    *_, defect_rng = build_labels(part, size=size, slices=slices, defective=True, seed=seed)
+    gain = scanner_gain(defect_rng, size)  # the defective scan draws its gain first
+    labels, mask, _, pose, _ = build_labels(part, size=size, slices=slices, defective=False,
+                                            seed=seed)
+    noise = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_TWIN_KEY,)))
+    return _scan(labels, mask, [], pose, part, noise, gain=gain)
+
+
+def _scan(labels: np.ndarray, mask: np.ndarray, defects: list[dict], pose, part: str,
+          rng: np.random.Generator, gain: np.ndarray | None = None) -> Phantom:
+    """CT-simulate a label volume and bundle it with its ground truth."""
     part_mask = (labels != AIR) & ~np.isin(labels, FIXTURE_MATERIALS)
     part_mask |= mask > 0  # voids and missing material still belong to the part
-    volume = simulate_volume(attenuation_map(labels), rng)
+    volume = simulate_volume(attenuation_map(labels), rng, gain=gain)
     slice_labels = (mask.reshape(mask.shape[0], -1).max(axis=1) > 0).astype(np.uint8)
     return Phantom(volume=volume, part_mask=part_mask, defect_mask=mask, defects=defects,
                    slice_labels=slice_labels, part=part, angle_deg=round(pose.angle_deg, 3),

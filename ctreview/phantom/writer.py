@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from ctreview.errors import Cancelled, CtreviewError
-from ctreview.phantom.phantom import PARTS, make_phantom
+from ctreview.phantom.phantom import PARTS, make_phantom, make_twin
 
 _KIND_CODE = {"normal": 0, "defect": 1}
+TWIN_DIR = "twins"
+"""Subfolder of a phantom set that holds the defect-free twins."""
 
 
 def phantom_seed(seed: int, kind: str, index: int) -> int:
@@ -33,7 +35,7 @@ def _write_tiff(path: Path, array: np.ndarray, spacing: Sequence[float]) -> None
 
 
 def write_phantom_set(out: str | Path, *, part: str, normal: int, defective: int, seed: int,
-                      size: int = 128, slices: int = 64,
+                      size: int = 128, slices: int = 64, twins: bool = False,
                       progress: Callable[[int, int], None] | None = None,
                       should_stop: Callable[[], bool] | None = None) -> list[Path]:
     """Simulate and write ``normal`` + ``defective`` volumes of one part.
@@ -42,7 +44,11 @@ def write_phantom_set(out: str | Path, *, part: str, normal: int, defective: int
     (multi-page uint16 TIFF with the voxel spacing), ``OUT/masks/<stem>_defects.tif``
     (uint8 defect labels, one per volume) and ``OUT/labels.json``
     ``{stem: {"part", "defective", "slices": [0/1 per slice], "defects", "angle_deg", "tilt_deg"}}``;
-    an existing ``labels.json`` is extended.
+    an existing ``labels.json`` is extended. With ``twins``, each defective
+    volume also gets its defect-free twin (:func:`~ctreview.phantom.make_twin`)
+    in ``OUT/twins/<stem>.tif`` and its labels entry gains
+    ``"twin": "twins/<stem>.tif"``; the subfolder keeps twins out of training
+    sets read from ``OUT``.
 
     Parameters
     ----------
@@ -55,6 +61,9 @@ def write_phantom_set(out: str | Path, *, part: str, normal: int, defective: int
         Volume ``i`` of a kind uses :func:`phantom_seed` (seed, kind, i).
     size, slices : int
         Volume shape (slices, size, size).
+    twins : bool
+        Also write the defect-free twin of each defective volume. The
+        volumes themselves are the same with or without twins.
     progress : callable(done, total), optional
     should_stop : callable() -> bool, optional
         Checked before each volume; raises :class:`~ctreview.errors.Cancelled`.
@@ -76,14 +85,19 @@ def write_phantom_set(out: str | Path, *, part: str, normal: int, defective: int
     for done, (kind, i) in enumerate(jobs):
         if should_stop is not None and should_stop():
             raise Cancelled()
+        volume_seed = phantom_seed(seed, kind, i)
         ph = make_phantom(part, size=size, slices=slices, defective=kind == "defect",
-                          seed=phantom_seed(seed, kind, i))
+                          seed=volume_seed)
         stem = f"{part}_{kind}_{i:03d}"
         _write_tiff(out / f"{stem}.tif", ph.volume, ph.spacing)
         _write_tiff(out / "masks" / f"{stem}_defects.tif", ph.defect_mask, ph.spacing)
         labels[stem] = {"part": part, "defective": kind == "defect",
                         "slices": [int(v) for v in ph.slice_labels], "defects": ph.defects,
                         "angle_deg": ph.angle_deg, "tilt_deg": ph.tilt_deg}
+        if twins and kind == "defect":
+            twin = make_twin(part, size=size, slices=slices, seed=volume_seed)
+            _write_tiff(out / TWIN_DIR / f"{stem}.tif", twin.volume, twin.spacing)
+            labels[stem]["twin"] = f"{TWIN_DIR}/{stem}.tif"
         written.append(out / f"{stem}.tif")
         if progress is not None:
             progress(done + 1, len(jobs))
