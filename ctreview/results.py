@@ -42,6 +42,8 @@ class SliceResult:
         AnoGAN's summed score (Schlegl et al.) of the slice's worst tile, for comparison.
     paper_relative : float
         ``paper`` over its own calibrated threshold (NaN when uncalibrated).
+    maps : dict of str -> ndarray, each (y, x) float32
+        A fused model's per-scorer maps, each over its own 1 % threshold (empty otherwise).
     """
 
     index: int
@@ -54,6 +56,7 @@ class SliceResult:
     stage: str = "fast"
     paper: float = NAN
     paper_relative: float = NAN
+    maps: dict[str, np.ndarray] = field(default_factory=dict)
 
     def summary(self) -> SliceScore:
         """Return what is kept of this result once its heatmap is stored elsewhere."""

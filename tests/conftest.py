@@ -29,3 +29,11 @@ def tiny_model(tmp_path_factory) -> Path:
     from helpers_model import shared_tiny_model
 
     return shared_tiny_model(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tiny_detector(tmp_path_factory) -> Path:
+    """Folder of a tiny fused model (format 2) trained on ``tiny_data``'s normal volumes."""
+    from helpers_model import shared_tiny_detector
+
+    return shared_tiny_detector(tmp_path_factory)

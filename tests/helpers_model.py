@@ -103,6 +103,36 @@ def shared_tiny_model(tmp_path_factory) -> Path:
     return _SHARED["model"]
 
 
+def tiny_detector_settings():
+    """Settings of a tiny fused model (seconds to train): small head, a fifth of the patches kept."""
+    from dataclasses import replace
+
+    from ctreview.training.detector_settings import DetectorSettings
+
+    base = DetectorSettings(tile_size=32)
+    return replace(base, features=replace(base.features, coreset_ratio=0.2),
+                   head=replace(base.head, iterations=40, widths=(8, 16, 16), eval_every=20, batch_size=8))
+
+
+def train_tiny_detector(data, out_dir, **changes):
+    """Train a tiny fused model (format 2) on ``data``; return its folder."""
+    from dataclasses import replace
+
+    from ctreview.progress import drain as run
+    from ctreview.training.detector_train import iter_train_detector
+
+    settings = replace(tiny_detector_settings(), **changes)
+    return run(iter_train_detector(data, out_dir, settings, profile="whole-part", device="cpu"))
+
+
+def shared_tiny_detector(tmp_path_factory) -> Path:
+    """A tiny fused model trained once per test session on :func:`shared_tiny_data`'s normal volumes."""
+    if "detector" not in _SHARED:
+        data = shared_tiny_data(tmp_path_factory)
+        _SHARED["detector"] = train_tiny_detector([data], data.parent / "detector")
+    return _SHARED["detector"]
+
+
 def drain(stream):
     """Run a scoring stream to its end; return ``(results, summary)``."""
     from ctreview.progress import drain as run

@@ -14,7 +14,13 @@ def add_parser(subparsers) -> None:
         "score", help="score every slice of a volume with an anomaly model",
         description="Find the part's ROI, score its tiles with the model and write RUN_DIR/scores.csv, "
                     "RUN_DIR/heatmap.tif and RUN_DIR/summary.json.")
-    p.add_argument("volume", metavar="VOLUME")
+    p.add_argument("volume", metavar="VOLUME", nargs="+",
+                   help="the volume (file or folder of slices); with --images, image files and folders")
+    p.add_argument("--images", action="store_true",
+                   help="every file (or TIFF page) is an independent image, scored on its own")
+    p.add_argument("--maps", default="", metavar="NAMES",
+                   help="fused models: also write each named scorer's own map (heatmap-<name>.tif), "
+                        "comma-separated, or 'all'")
     p.add_argument("--model", metavar="MODEL_DIR", default=None,
                    help="model folder (default: the bundled model for the ROI profile's part)")
     p.add_argument("--out", metavar="RUN_DIR", default=None,
@@ -33,17 +39,29 @@ def run(args: argparse.Namespace) -> int:
     from ctreview.scoring import resolve_model, run_scoring
 
     if args.out is None and args.workspace is None:
-        raise CtreviewError(args.volume, "say where the run goes: --out RUN_DIR, --workspace [PATH], or both")
+        raise CtreviewError(args.volume[0], "say where the run goes: --out RUN_DIR, --workspace [PATH], or both")
+    if len(args.volume) > 1 and not args.images:
+        raise CtreviewError(args.volume[1], "one volume at a time (several inputs are for --images, "
+                                            "or use ctreview batch)")
     settings = settings_from_args(ScoringSettings, args)
-    volume = open_volume(args.volume)
+    if args.images:
+        from ctreview.io import open_images
+
+        volume = open_images(args.volume)
+        if settings.profile is None and args.model is None:
+            settings = settings.changed(profile="whole-image")  # a model's own profile otherwise
+    else:
+        volume = open_volume(args.volume[0])
     model, roi = resolve_model(volume, args.model, profile=settings.profile, device=args.device)
+    maps = tuple(getattr(model, "scorers", {})) if args.maps == "all" else \
+        tuple(m.strip() for m in args.maps.split(",") if m.strip())
     workspace = None
     if args.workspace is not None:
         from ctreview.review import open_workspace
 
         workspace = open_workspace(args.workspace or None)
     try:
-        events = run_scoring(volume, model, settings, roi=roi, workspace=workspace, out=args.out)
+        events = run_scoring(volume, model, settings, roi=roi, workspace=workspace, out=args.out, maps=maps)
         summary = _drain_with_counter(events)
     finally:
         if workspace is not None:
@@ -51,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     where = " and ".join(w for w in (f"run {summary.run_id} in {workspace.path}" if workspace else "",
                                      str(args.out or "")) if w)
     c = summary.counts
-    print(f"scored {c.scored_slices} slices ({c.tiles} tiles) in {summary.timings['total_s']:.1f} s on "
+    what = "images" if summary.layout == "images" else "slices"
+    print(f"scored {c.scored_slices} {what} in {summary.timings['total_s']:.1f} s on "
           f"{summary.device}; {c.above_threshold} above threshold; wrote {where}")
     return 0
 

@@ -1,4 +1,4 @@
-"""``ctreview train``: train an AnoGAN + encoder on normal volumes or tiles."""
+"""``ctreview train``: train an anomaly model on normal volumes, training sets or images."""
 from __future__ import annotations
 
 import argparse
@@ -7,6 +7,8 @@ import time
 
 from ctreview.model.config import TILE_SIZES
 
+ENGINES = ("fused", "anogan")
+
 
 def add_parser(subparsers) -> None:
     from ctreview.training.settings import TrainSettings
@@ -14,27 +16,42 @@ def add_parser(subparsers) -> None:
     d = TrainSettings()
     p = subparsers.add_parser(
         "train", help="train an anomaly model on normal volumes",
-        description="Train a DCGAN (or WGAN-GP) on ROI tiles of normal volumes, then an f-AnoGAN "
-                    "encoder, calibrate a threshold on held-out normal slices and write a model folder.")
+        description="Train a model of normality and write a model folder. The default (fused) engine "
+                    "fits a deep-feature model of normality and a defect head on normal slices, then "
+                    "sets their thresholds on normal slices it held out; --engine anogan trains the "
+                    "earlier AnoGAN + f-AnoGAN encoder alone.")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="volumes, folders of volumes, or training-set folders (manifest.json)")
+                   help="volumes, folders of volumes, training-set folders (manifest.json), or with "
+                        "--images image files and folders")
     p.add_argument("--out", required=True, metavar="MODEL_DIR", help="model folder to write")
-    p.add_argument("--profile", default="whole-part", help="ROI profile name or .toml path")
+    p.add_argument("--profile", default=None,
+                   help="ROI profile name or .toml path (default: whole-part; whole-image with --images)")
+    p.add_argument("--images", action="store_true",
+                   help="every file (or TIFF page) is an independent image: no context along z")
+    p.add_argument("--engine", choices=ENGINES, default="fused", help="fused (default) or anogan")
+    p.add_argument("--scorers", default="features,head",
+                   help="fused engine: scorer families, from features, head, anogan (default: features,head)")
+    p.add_argument("--fusion", choices=("max", "mean"), default="max", help="fused engine: how maps combine")
+    p.add_argument("--backbone", default="efficientnet-lite0",
+                   help="features: efficientnet-lite0 (weights ship with ctreview), resnet18, wide_resnet50_2")
+    p.add_argument("--weights", metavar="PATH", default=None,
+                   help="features: local backbone weights (.safetensors, or a torch state dict)")
+    p.add_argument("--head-iterations", type=int, default=None, help="fused engine: defect-head iterations")
     p.add_argument("--tile-size", type=int, default=d.tile_size, choices=TILE_SIZES)
     p.add_argument("--latent-dim", type=int, default=d.latent_dim)
-    p.add_argument("--width", type=int, default=d.width, help="channels of the first conv layer")
-    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--width", type=int, default=d.width, help="AnoGAN: channels of the first conv layer")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="AnoGAN epochs")
     p.add_argument("--encoder-epochs", type=int, default=d.encoder_epochs, help="default: same as --epochs")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--loss", choices=("dcgan", "wgan-gp"), default=d.loss)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--resume", action="store_true", help="continue from MODEL_DIR/checkpoint.pt")
+    p.add_argument("--resume", action="store_true", help="anogan engine: continue from MODEL_DIR/checkpoint.pt")
     p.set_defaults(command="train")
 
 
 class _Progress:
-    """A one-line bar on a terminal, plain lines every few seconds otherwise."""
+    """One line per stage: a bar on a terminal, plain lines every few seconds otherwise."""
 
     def __init__(self, stream=None) -> None:
         # Looked up at call time, not import time, so a redirected stderr is honoured.
@@ -42,32 +59,72 @@ class _Progress:
         self.stream, self.tty, self.last, self.phase = stream, stream.isatty(), 0.0, ""
 
     def __call__(self, ev) -> None:
-        losses = " ".join(f"{k}={v:.3f}" for k, v in ev.losses.items())
-        line = f"{ev.phase} epoch {ev.epoch}/{ev.epochs} iter {ev.iteration}/{ev.iterations} {losses}"
+        losses = " ".join(f"{k}={v:.3g}" for k, v in ev.losses.items())
+        line = f"{ev.phase} {ev.iteration}/{ev.iterations} {losses}".rstrip()
+        if ev.phase in ("gan", "encoder"):
+            line = f"{ev.phase} epoch {ev.epoch}/{ev.epochs} iter {ev.iteration}/{ev.iterations} {losses}"
+        new_stage = ev.phase != self.phase
         if self.tty:
+            if new_stage and self.phase:
+                print(file=self.stream)
             done = int(30 * ev.iteration / max(1, ev.iterations))
             print(f"\r[{'#' * done}{'.' * (30 - done)}] {line}\033[K", end="", file=self.stream, flush=True)
-            if ev.phase in ("calibrate", "done"):
+            if ev.phase == "done":
                 print(file=self.stream)
-        elif (ev.phase != self.phase or ev.iteration == ev.iterations
-              or time.monotonic() - self.last > 5):
-            self.phase, self.last = ev.phase, time.monotonic()
+        elif new_stage or ev.iteration == ev.iterations or time.monotonic() - self.last > 5:
+            self.last = time.monotonic()
             print(line, file=self.stream, flush=True)
+        self.phase = ev.phase
+
+
+def _detector_settings(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from ctreview.model.feat_extract import FeatureSettings
+    from ctreview.training.detector_settings import DetectorSettings
+    from ctreview.training.settings import TrainSettings
+
+    base = DetectorSettings()
+    head = base.head if args.head_iterations is None else replace(base.head, iterations=args.head_iterations)
+    anogan = TrainSettings(tile_size=args.tile_size, latent_dim=args.latent_dim, width=args.width,
+                           epochs=args.epochs, encoder_epochs=args.encoder_epochs, batch_size=args.batch_size,
+                           loss=args.loss, seed=args.seed)
+    features = replace(base.features, backbone=args.backbone, weights=args.weights) \
+        if (args.backbone, args.weights) != (FeatureSettings().backbone, None) else base.features
+    return replace(base, scorers=tuple(s.strip() for s in args.scorers.split(",") if s.strip()),
+                   fusion=args.fusion, tile_size=args.tile_size, features=features, head=head,
+                   anogan=anogan, seed=args.seed)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ctreview.errors import CtreviewError
     from ctreview.model import load_model
     from ctreview.progress import drain
-    from ctreview.training import TrainSettings, iter_train
 
-    settings = TrainSettings(tile_size=args.tile_size, latent_dim=args.latent_dim, width=args.width,
-                             epochs=args.epochs, encoder_epochs=args.encoder_epochs,
-                             batch_size=args.batch_size, loss=args.loss, seed=args.seed)
-    out = drain(iter_train(args.inputs, args.out, settings, profile=args.profile, device=args.device,
-                           resume=args.resume), _Progress())
+    profile = args.profile or ("whole-image" if args.images else "whole-part")
+    if args.engine == "anogan":
+        if args.images:
+            raise CtreviewError(None, "--images trains the fused engine only (the AnoGAN needs whole volumes)")
+        from ctreview.training import TrainSettings, iter_train
+
+        settings = TrainSettings(tile_size=args.tile_size, latent_dim=args.latent_dim, width=args.width,
+                                 epochs=args.epochs, encoder_epochs=args.encoder_epochs,
+                                 batch_size=args.batch_size, loss=args.loss, seed=args.seed)
+        out = drain(iter_train(args.inputs, args.out, settings, profile=profile, device=args.device,
+                               resume=args.resume), _Progress())
+    else:
+        from ctreview.training.detector_train import iter_train_detector
+
+        out = drain(iter_train_detector(args.inputs, args.out, _detector_settings(args), profile=profile,
+                                        device=args.device, images=args.images), _Progress())
     model = load_model(out, "cpu")
-    cal = model.meta["calibration"]
-    print(f"wrote {out} (threshold fast {cal['fast']['threshold']:.3g}, "
-          f"search {cal['search']['threshold']:.3g}; {model.meta['data']['tiles']} tiles, "
-          f"{model.meta['training']['seconds']:.0f} s)")
+    if args.engine == "anogan":
+        cal = model.meta["calibration"]
+        detail = f"threshold fast {cal['fast']['threshold']:.3g}, search {cal['search']['threshold']:.3g}; " \
+                 f"{model.meta['data']['tiles']} tiles"
+    else:
+        cal = model.meta["calibration"]
+        detail = f"scorers {', '.join(model.scorers)}; thresholds set on {cal['held_out_slices']} held-out " \
+                 f"normal slices"
+    print(f"wrote {out} ({detail}, {model.meta['training']['seconds']:.0f} s)")
     return 0

@@ -13,7 +13,9 @@ from ctreview.errors import CtreviewError
 from ctreview.model.config import NetConfig
 
 FORMAT = "ctreview-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Format 2: fused scorer families (:mod:`ctreview.model.detector`); format 1: one AnoGAN."""
+READABLE_VERSIONS = (1, 2)
 META_FILE = "model.json"
 WEIGHTS_FILE = "weights.safetensors"
 _PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin")
@@ -51,9 +53,15 @@ def read_meta(path: str | Path) -> dict:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CtreviewError(meta_path, "not a ctreview model description")
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise CtreviewError(meta_path, f"model format version {version!r} is not supported "
-                                       f"(this ctreview reads version {FORMAT_VERSION})")
+                                       f"(this ctreview reads versions {', '.join(map(str, READABLE_VERSIONS))})")
+    (_check_v1 if version == 1 else _check_v2)(meta, meta_path)
+    meta["_dir"] = str(folder)
+    return meta
+
+
+def _check_v1(meta: dict, meta_path: Path) -> None:
     try:
         NetConfig(**{k: v for k, v in meta["architecture"].items() if k != "type"})
         lo, hi = (float(v) for v in meta["window"])
@@ -61,5 +69,14 @@ def read_meta(path: str | Path) -> dict:
         raise CtreviewError(meta_path, f"model description is incomplete or invalid ({exc})") from exc
     if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
         raise CtreviewError(meta_path, "model description has an invalid intensity window")
-    meta["_dir"] = str(folder)
-    return meta
+
+
+def _check_v2(meta: dict, meta_path: Path) -> None:
+    block = meta.get("detector")
+    scorers = block.get("scorers") if isinstance(block, dict) else None
+    fusion = block.get("fusion") if isinstance(block, dict) else None
+    if not isinstance(scorers, dict) or not scorers or not isinstance(fusion, dict):
+        raise CtreviewError(meta_path, "model description is incomplete: no scorers or fusion")
+    threshold = fusion.get("threshold")
+    if not isinstance(threshold, (int, float)) or not math.isfinite(threshold) or threshold <= 0:
+        raise CtreviewError(meta_path, "model description has an invalid fused threshold")

@@ -28,6 +28,7 @@ from safetensors.torch import load_file, save_file
 from ctreview import __version__
 from ctreview.errors import CtreviewError
 from ctreview.model.anomaly import AnomalyModel
+from ctreview.model.detector import Detector, detector_from
 from ctreview.model.device import pick_device
 from ctreview.model.meta import FORMAT, FORMAT_VERSION, META_FILE, WEIGHTS_FILE, read_meta
 from ctreview.model.nets import NetConfig
@@ -65,17 +66,39 @@ def save_model(model: AnomalyModel, out: str | Path, meta: dict) -> Path:
     for key, (mu, sd) in model.stats.items():
         tensors[f"calibration.{key}.mu"] = mu.detach().cpu().float().contiguous()
         tensors[f"calibration.{key}.sd"] = sd.detach().cpu().float().contiguous()
+    model.meta = _write_folder(out, tensors, {**meta, "format_version": 1,
+                                              "architecture": {"type": "dcgan-anogan", **model.config.to_dict()},
+                                              "tile_size": model.tile_size, "latent_dim": model.latent_dim,
+                                              "window": list(model.window)})
+    return out
+
+
+def save_detector(detector: Detector, out: str | Path, meta: dict) -> Path:
+    """Write a format-2 model (scorers, fusion) into the folder ``out``; return the folder.
+
+    ``weights.safetensors`` holds every scorer's tensors under its name;
+    ``model.json`` (written last) describes the scorers, the fusion and its
+    thresholds, the context offsets and the layout.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    full = {**meta, "format_version": FORMAT_VERSION, "detector": detector.description(),
+            "profile": detector.profile, "tile_size": detector.tile_size, "layout": detector.layout}
+    detector.meta = _write_folder(out, detector.tensors(), full)
+    detector.meta["_dir"] = str(out)
+    return out
+
+
+def _write_folder(out: Path, tensors: dict[str, torch.Tensor], meta: dict) -> dict:
+    """Write the weights, then ``model.json`` naming their size and checksum; return the description."""
     weights = out / WEIGHTS_FILE
     tmp = weights.with_suffix(".tmp")
     save_file(tensors, str(tmp))
     os.chmod(tmp, 0o644)  # safetensors creates 0600 files; a model folder is meant to be shared
     os.replace(tmp, weights)
-    full = dict(meta)
+    full = {k: v for k, v in meta.items() if not k.startswith("_")}
     full.update({
-        "format": FORMAT, "format_version": FORMAT_VERSION,
-        "architecture": {"type": "dcgan-anogan", **model.config.to_dict()},
-        "tile_size": model.tile_size, "latent_dim": model.latent_dim,
-        "window": list(model.window),
+        "format": FORMAT,
         "weights": {"file": WEIGHTS_FILE, "bytes": weights.stat().st_size, "sha256": file_sha256(weights)},
         "versions": library_versions(),
     })
@@ -84,8 +107,7 @@ def save_model(model: AnomalyModel, out: str | Path, meta: dict) -> Path:
     tmp = out / (META_FILE + ".tmp")
     tmp.write_text(json.dumps(full, indent=2, sort_keys=False))
     os.replace(tmp, out / META_FILE)
-    model.meta = full
-    return out
+    return full
 
 
 def _read_weights(folder: Path, meta: dict) -> dict[str, torch.Tensor]:
@@ -104,8 +126,8 @@ def _read_weights(folder: Path, meta: dict) -> dict[str, torch.Tensor]:
         raise CtreviewError(weights, f"not a valid safetensors file ({exc})") from exc
 
 
-def load_model(path: str | Path, device: str | torch.device = "auto") -> AnomalyModel:
-    """Load a model folder for scoring.
+def load_model(path: str | Path, device: str | torch.device = "auto") -> AnomalyModel | Detector:
+    """Load a model folder for scoring: a :class:`Detector` (format 2) or an AnoGAN (format 1).
 
     Parameters
     ----------
@@ -122,6 +144,11 @@ def load_model(path: str | Path, device: str | torch.device = "auto") -> Anomaly
     meta = read_meta(path)
     folder = Path(meta["_dir"])
     tensors = _read_weights(folder, meta)
+    if meta["format_version"] == 2:
+        try:
+            return detector_from(meta, tensors, pick_device(device))
+        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            raise CtreviewError(folder / WEIGHTS_FILE, f"weights do not fit the described scorers ({exc})") from exc
     config = NetConfig(**{k: v for k, v in meta["architecture"].items() if k != "type"})
     model = AnomalyModel(config, tuple(meta["window"]), pick_device(device), meta)
     try:

@@ -10,7 +10,6 @@ import importlib
 from typing import Any
 
 from ctreview.scoring.settings import DEFAULT_STEPS, MODES, ScoringSettings
-from ctreview.scoring.stitch import stitch
 from ctreview.scoring.summary import RunCounts, RunSummary
 
 _LAZY = {
@@ -20,7 +19,7 @@ _LAZY = {
     "find_roi": "stream", "score_volume": "stream",
 }
 
-__all__ = ["DEFAULT_STEPS", "MODES", "RunCounts", "RunSummary", "ScoringSettings", "stitch", *_LAZY]
+__all__ = ["DEFAULT_STEPS", "MODES", "RunCounts", "RunSummary", "ScoringSettings", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,11 +11,11 @@ from ctreview.model.anomaly import AnomalyModel, calibration_key
 from ctreview.progress import StopFlag
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
+from ctreview.roi.stitch import stitch
 from ctreview.scoring._batches import score_batch, slice_batches, tiles_of
 from ctreview.scoring._state import _ScoringState
 from ctreview.scoring.contrast import ContrastWindow, neighbours, z_contrast
 from ctreview.scoring.settings import ScoringSettings
-from ctreview.scoring.stitch import stitch
 
 
 def contrast_pass(volume: VolumeLike, roi: RoiResult, model: AnomalyModel, cfg: ScoringSettings, mode: str,

@@ -38,7 +38,7 @@ class RunWriter:
         Volume shape; ``heatmap.tif`` gets this shape, float32, zero where unscored.
     """
 
-    def __init__(self, run_dir: str | Path, shape: tuple[int, int, int]) -> None:
+    def __init__(self, run_dir: str | Path, shape: tuple[int, int, int], maps: tuple[str, ...] = ()) -> None:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "summary.json").unlink(missing_ok=True)  # incomplete until written again
@@ -46,19 +46,31 @@ class RunWriter:
         self._heat = tifffile.memmap(self.heatmap_path, shape=tuple(int(s) for s in shape),
                                      dtype=np.float32, photometric="minisblack")
         self._heat[:] = 0.0
+        # one map per scorer asked for (``--maps``), in units of that scorer's own 1 % threshold
+        self._maps = {name: tifffile.memmap(self.run_dir / f"heatmap-{name}.tif", shape=tuple(int(s) for s in shape),
+                                            dtype=np.float32, photometric="minisblack") for name in maps}
+        for array in self._maps.values():
+            array[:] = 0.0
         self.rows: dict[int, SliceScore] = {}
 
     def add(self, result: SliceResult) -> None:
         """Record one slice result; a later result for the same slice replaces it."""
         self.rows[int(result.index)] = result.summary()
         self._heat[int(result.index)] = result.heatmap
+        for name, array in self._maps.items():
+            if name in result.maps:
+                array[int(result.index)] = result.maps[name]
 
     def close(self, summary: RunSummary) -> RunSummary:
         """Write ``scores.csv`` and, last, ``summary.json``; return the summary with its files."""
         self._heat.flush()
         del self._heat
+        for array in self._maps.values():
+            array.flush()
+        names = list(self._maps)
+        self._maps.clear()
         _write_csv(self.run_dir / FILES["scores"], [self.rows[k] for k in sorted(self.rows)])
-        summary.files = dict(FILES)
+        summary.files = {**FILES, **{f"heatmap:{n}": f"heatmap-{n}.tif" for n in names}}
         tmp = self.run_dir / "summary.json.tmp"
         tmp.write_text(json.dumps(summary.to_dict(), indent=2, default=_jsonable))
         os.replace(tmp, self.run_dir / "summary.json")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Union
 from ctreview.io import VolumeLike, as_volume
 from ctreview.io.images import check_stack
 from ctreview.model.anomaly import AnomalyModel
+from ctreview.model.detector import Detector
 from ctreview.progress import StopFlag, relay
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
@@ -56,7 +57,7 @@ ScoringEvent = Union[RunStarted, SliceResult]
 
 
 def resolve_model(volume: VolumeLike, model_dir: str | Path | None, *, profile: str | None = None,
-                  device: str = "auto") -> tuple[AnomalyModel, RoiResult]:
+                  device: str = "auto") -> tuple[AnomalyModel | Detector, RoiResult]:
     """Return ``(model, roi)``: the given model, or the bundled model of the part the ROI finds.
 
     Raises
@@ -78,16 +79,16 @@ def resolve_model(volume: VolumeLike, model_dir: str | Path | None, *, profile: 
     return model, extract_roi(volume, profile or model.profile, tile_size=model.tile_size)
 
 
-def run_scoring(volume: VolumeLike, model: AnomalyModel, settings: ScoringSettings | None = None, *,
+def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings | None = None, *,
                 roi: RoiResult | None = None, workspace: Workspace | None = None,
-                out: str | Path | None = None,
+                out: str | Path | None = None, maps: tuple[str, ...] = (),
                 should_stop: StopFlag | None = None) -> Generator[ScoringEvent, None, RunSummary]:
     """Score a volume and record the run.
 
     Parameters
     ----------
     volume : VolumeLike or ndarray, shape (z, y, x)
-    model : AnomalyModel
+    model : Detector or AnomalyModel
     settings : ScoringSettings, optional
     roi : RoiResult, optional
         The ROI when already found (else :func:`~ctreview.scoring.stream.find_roi`).
@@ -96,6 +97,9 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel, settings: ScoringSettin
         (with its heatmap) and the summary at the end.
     out : path, optional
         Run folder for ``scores.csv``, ``heatmap.tif`` and ``summary.json``.
+    maps : tuple of str
+        Scorers of a fused model whose own maps also go into the run folder
+        (``heatmap-<name>.tif``, in units of that scorer's 1 % threshold).
     should_stop : callable, optional
         Polled between batches; the run ends early, keeping what was scored.
 
@@ -120,7 +124,13 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel, settings: ScoringSettin
         volume_id = workspace.add_volume(volume)
         model_id = workspace.add_model(model.path or "", dict(model.meta))
         run_id = workspace.start_run(volume_id, model_id, cfg.mode, cfg.to_dict(), str(model.device))
-    writer = RunWriter(out, volume.shape) if out is not None else None
+    unknown = sorted(set(maps) - set(getattr(model, "scorers", {})))
+    if unknown:
+        from ctreview.errors import CtreviewError
+
+        known = ", ".join(getattr(model, "scorers", {})) or "none (a format-1 model has one map)"
+        raise CtreviewError(model.path, f"no scorer {', '.join(unknown)} in this model (its scorers: {known})")
+    writer = RunWriter(out, volume.shape, tuple(maps)) if out is not None else None
     yield RunStarted(run_id, volume_id, roi, len(roi.slices), str(model.device), cfg)
 
     def record(result: SliceResult) -> None:

@@ -12,24 +12,26 @@ from collections.abc import Generator
 
 from ctreview.io import VolumeLike, as_volume
 from ctreview.model.anomaly import AnomalyModel
+from ctreview.model.detector import Detector
 from ctreview.progress import StopFlag
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
 from ctreview.scoring._state import _ScoringState
 from ctreview.scoring.contrast_pass import contrast_pass
+from ctreview.scoring.fused_pass import fused_pass
 from ctreview.scoring.settings import ScoringSettings
 from ctreview.scoring.summary import RunCounts, RunSummary
 from ctreview.scoring.tile_pass import tile_pass
 
 
-def find_roi(volume: VolumeLike, model: AnomalyModel, settings: ScoringSettings) -> RoiResult:
+def find_roi(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings) -> RoiResult:
     """The ROI a model scores: the settings' profile or the model's, cut at the model's tile size."""
     from ctreview.roi import extract_roi
 
     return extract_roi(volume, settings.profile or model.profile, tile_size=model.tile_size)
 
 
-def score_volume(volume: VolumeLike, model: AnomalyModel, settings: ScoringSettings | None = None, *,
+def score_volume(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings | None = None, *,
                  roi: RoiResult | None = None,
                  should_stop: StopFlag | None = None) -> Generator[SliceResult, None, RunSummary]:
     """Score every ROI slice of a volume.
@@ -37,7 +39,9 @@ def score_volume(volume: VolumeLike, model: AnomalyModel, settings: ScoringSetti
     Parameters
     ----------
     volume : VolumeLike or ndarray, shape (z, y, x)
-    model : AnomalyModel
+    model : Detector or AnomalyModel
+        A fused model (format 2), or an AnoGAN of format 1 scored with the
+        statistic it was calibrated with (z-contrast or per tile).
     settings : ScoringSettings, optional
         Mode, search steps, top-k and the rest; the defaults when None.
     roi : RoiResult, optional
@@ -61,6 +65,10 @@ def score_volume(volume: VolumeLike, model: AnomalyModel, settings: ScoringSetti
     roi = roi if roi is not None else find_roi(volume, model, cfg)
     cfg = cfg.changed(profile=roi.profile.name)
     state = _ScoringState(timings={"roi_s": time.perf_counter() - t0})
+    if isinstance(model, Detector):
+        yield from fused_pass(volume, roi, model, cfg, state, should_stop)
+        state.timings["total_s"] = time.perf_counter() - t0
+        return summarise(volume, roi, model, cfg, state)
     first_mode = "fast" if cfg.mode == "hybrid" else cfg.mode
     one_pass = contrast_pass if model.statistic == "z-contrast" else tile_pass
     yield from one_pass(volume, roi, model, cfg, first_mode, None, state, should_stop)
@@ -81,22 +89,31 @@ def refine_targets(state: _ScoringState, cfg: ScoringSettings) -> list[int]:
     return sorted(chosen)
 
 
-def summarise(volume: VolumeLike, roi: RoiResult, model: AnomalyModel, cfg: ScoringSettings,
+def summarise(volume: VolumeLike, roi: RoiResult, model: AnomalyModel | Detector, cfg: ScoringSettings,
               state: _ScoringState) -> RunSummary:
     """Build the run's summary from its state."""
     meta = model.meta
+    if isinstance(model, Detector):
+        kinds: dict = {"scorers": sorted(model.scorers), "fusion": model.fusion.rule}
+        thresholds = {"fused": model.fusion.threshold, **model.fusion.scales}
+    else:
+        kinds = {"scorers": ["anogan"], "fusion": None}
+        thresholds = {"fast": model.threshold_for("fast"), "search": model.threshold_for("anogan")}
     return RunSummary(
         model={"path": meta.get("_dir"), "name": meta.get("name"), "profile": model.profile,
-               "tile_size": model.tile_size, "created": meta.get("created")},
+               "tile_size": model.tile_size, "created": meta.get("created"),
+               "format_version": int(meta.get("format_version", 1)), **kinds},
         volume={"path": str(volume.path or ""), "shape": [int(s) for s in volume.shape]},
         settings=cfg,
         device=str(model.device),
         threshold=model.threshold_for(cfg.mode if cfg.mode != "hybrid" else "fast"),
-        thresholds={"fast": model.threshold_for("fast"), "search": model.threshold_for("anogan")},
+        thresholds=thresholds,
         statistic=model.statistic,
         timings=dict(state.timings),
         counts=RunCounts(slices=int(volume.shape[0]), roi_slices=len(roi.slices), tiles=state.tiles,
                          scored_slices=len(state.first), refined_slices=state.refined,
                          above_threshold=state.above_threshold),
         cancelled=state.cancelled,
+        layout=volume.layout,
+        warnings=list(volume.warnings) + list(roi.warnings),
     )

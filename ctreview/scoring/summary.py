@@ -7,6 +7,8 @@ from typing import Any
 from ctreview.scoring.settings import ScoringSettings
 
 SCORE_TEXT = {
+    "fused": "max over the ROI of the fused map: each scorer's map over its 1% threshold on held-out "
+             "normal slices, fused per pixel",
     "z-contrast": "max over the ROI of the smoothed residual minus the median residual of the slices "
                   "a few steps away along z",
     "tile": "max over the slice's tiles of the per-pixel z-score of the smoothed residual",
@@ -54,6 +56,10 @@ class RunSummary:
         The run in the workspace, when one recorded it.
     files : dict of str -> str
         Files of the run folder, when one was written.
+    layout : str
+        ``"volume"``, or ``"images"``: independent images, each scored at its own size.
+    warnings : list of str
+        What was doubtful about the input (no spacing, unrelated slices, ...).
     """
 
     model: dict[str, Any]
@@ -68,6 +74,8 @@ class RunSummary:
     cancelled: bool = False
     run_id: int | None = None
     files: dict[str, str] = field(default_factory=dict)
+    layout: str = "volume"
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def mode(self) -> str:

@@ -15,10 +15,10 @@ from ctreview.model.anomaly import AnomalyModel, TileScores, calibration_key
 from ctreview.progress import StopFlag
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
+from ctreview.roi.stitch import stitch
 from ctreview.scoring._batches import score_batch, slice_batches
 from ctreview.scoring._state import _ScoringState
 from ctreview.scoring.settings import ScoringSettings
-from ctreview.scoring.stitch import stitch
 
 
 def tile_pass(volume: VolumeLike, roi: RoiResult, model: AnomalyModel, cfg: ScoringSettings, mode: str,

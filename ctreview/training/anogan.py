@@ -136,6 +136,37 @@ def _loop_phase(run: _Run, aug: dict, ckpt: Path,
                          run.samples() if sample else None)
 
 
+def _fit(tiles: np.ndarray, s: TrainSettings, profile: Any, dev: torch.device, ckpt: Path, resume: bool,
+         should_stop: StopFlag | None) -> Generator[TrainEvent, None, _Run]:
+    """Train the GAN, then the encoder, on normal tiles ``(n, T, T)``; return the run."""
+    run = _Run(s, torch.zeros(0), dev, "batch" if s.loss == "dcgan" else "layer")
+    run.model.window = _window(tiles, s.percentiles)
+    run.data = run.model.normalise(tiles, headroom=0.0).cpu()
+    run.per_epoch = max(s.min_iters_per_epoch, -(-run.data.shape[0] // s.batch_size))
+    if resume and ckpt.is_file():
+        load_checkpoint(ckpt, run, asdict(s))
+    aug = _augment_of(profile)
+    if run.phase == "gan":
+        yield from _loop_phase(run, aug, ckpt, should_stop)
+        run.end_gan()
+        save_checkpoint(ckpt, run)
+    if run.phase == "encoder":
+        yield from _loop_phase(run, aug, ckpt, should_stop)
+    return run
+
+
+def iter_fit_gan(tiles: np.ndarray, settings: TrainSettings, *, profile: Any = "whole-part",
+                 device: str | torch.device = "cpu", checkpoint: Path,
+                 should_stop: StopFlag | None = None) -> Generator[TrainEvent, None, AnomalyModel]:
+    """Train an AnoGAN and its encoder on normal tiles ``(n, T, T)``, without calibrating it.
+
+    ``checkpoint`` is written every epoch (and removed by the caller when done).
+    """
+    run = yield from _fit(tiles, settings, profile, pick_device(device), checkpoint, False, should_stop)
+    run.model.freeze()
+    return run.model
+
+
 def settings_from(**options: Any) -> TrainSettings:
     """Build :class:`TrainSettings` from keyword options; an unknown name is a user error."""
     known = {f.name for f in fields(TrainSettings)}
@@ -199,23 +230,11 @@ def iter_train(inputs: Any, out: str | Path, settings: TrainSettings | None = No
     if held.all() or not held.any():
         held = np.zeros(len(held), bool)  # too little data to hold out: calibrate on training tiles
     train_tiles = tileset.tiles[~held]
-    window = _window(train_tiles, s.percentiles)
     dev = pick_device(device)
-    run = _Run(s, torch.zeros(0), dev, "batch" if s.loss == "dcgan" else "layer")
-    run.model.window = window
-    run.data = run.model.normalise(train_tiles, headroom=0.0).cpu()
-    run.per_epoch = max(s.min_iters_per_epoch, -(-run.data.shape[0] // s.batch_size))
     out.mkdir(parents=True, exist_ok=True)
-    ckpt = out / "checkpoint.pt"
-    if resume and ckpt.is_file():
-        load_checkpoint(ckpt, run, asdict(s))
+    run = yield from _fit(train_tiles, s, profile, dev, out / "checkpoint.pt", resume, should_stop)
     aug = _augment_of(profile)
-    if run.phase == "gan":
-        yield from _loop_phase(run, aug, ckpt, should_stop)
-        run.end_gan()
-        save_checkpoint(ckpt, run)
-    if run.phase == "encoder":
-        yield from _loop_phase(run, aug, ckpt, should_stop)
+    ckpt = out / "checkpoint.pt"
     yield TrainEvent("calibrate", s.epochs, s.epochs, 0, 1)
     cal_tiles = tileset.tiles[held] if held.any() else tileset.tiles
     cal_groups = tileset.groups[held] if held.any() else tileset.groups

@@ -6,85 +6,18 @@ a few slices deep, shows only in some of them. A tile stack is
 ``(C, T, T)``: channel 0 the centre slice k, channel ``1 + i`` slice
 ``k + offsets[i]``.
 
-Slices beyond the ends of the part are replaced by the nearest slice of the
-ROI. Zeros (or the air outside the part) would look to a detector exactly
-like missing material; the nearest ROI slice looks like the part and at
-worst hides a change that is truly there, the safe way round.
+Which slices stand beside a slice is decided in :mod:`ctreview.roi.context`,
+the same rule scoring uses.
 """
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
+from ctreview.roi.context import OFFSETS, SliceReader, context_indices
 from ctreview.roi.tiles import cut_tiles
-
-OFFSETS = (-6, -3, 3, 6)
-"""Default context offsets along z (slices)."""
-
-
-def nearest_slice(j: int, roi_slices: Sequence[int]) -> int:
-    """Return the ROI slice nearest to ``j`` (``roi_slices`` ascending, not empty); ties go down."""
-    pos = bisect.bisect_left(roi_slices, j)
-    if pos < len(roi_slices) and roi_slices[pos] == j:
-        return int(j)
-    below = roi_slices[pos - 1] if pos > 0 else None
-    above = roi_slices[pos] if pos < len(roi_slices) else None
-    if below is None:
-        return int(above)
-    if above is None or j - below <= above - j:
-        return int(below)
-    return int(above)
-
-
-def context_indices(k: int, roi_slices: Sequence[int], offsets: Sequence[int] = OFFSETS) -> list[int]:
-    """Return the slices of the stack of slice ``k``: ``[k, k + o for o in offsets]``, padded.
-
-    Parameters
-    ----------
-    k : int
-        Centre slice (need not be a ROI slice itself).
-    roi_slices : sequence of int
-        Slices with a ROI, ascending, not empty.
-    offsets : sequence of int
-        Context offsets along z.
-
-    Returns
-    -------
-    list of int, length ``1 + len(offsets)``
-        A context slice outside ``roi_slices`` is replaced by the nearest ROI slice.
-    """
-    if not roi_slices:
-        raise ValueError("context needs at least one ROI slice")
-    roi_slices = list(roi_slices)
-    return [int(k)] + [nearest_slice(k + int(o), roi_slices) for o in offsets]
-
-
-class SliceReader:
-    """Read slices of a Volume or a ``(z, y, x)`` array as float32, caching the last few.
-
-    Consecutive centre slices share most of their context slices; the cache
-    keeps each read once.
-    """
-
-    def __init__(self, volume: Any, cache: int = 16) -> None:
-        self.volume = volume
-        self.cache = int(cache)
-        self._store: dict[int, np.ndarray] = {}
-
-    def __call__(self, k: int) -> np.ndarray:
-        k = int(k)
-        if k not in self._store:
-            if len(self._store) >= self.cache:
-                self._store.pop(next(iter(self._store)))
-            if hasattr(self.volume, "slice"):
-                plane = self.volume.slice(k)
-            else:
-                plane = np.asarray(self.volume[k])
-            self._store[k] = np.asarray(plane, np.float32)
-        return self._store[k]
 
 
 def slice_stack(reader: SliceReader, k: int, roi_slices: Sequence[int],

@@ -12,7 +12,8 @@ from ctreview.model import load_model
 from ctreview.progress import drain
 from ctreview.results import SliceResult
 from ctreview.roi import extract_roi
-from ctreview.scoring import CSV_HEADER, ScoringSettings, run_scoring, score_volume, stitch, write_run
+from ctreview.roi import stitch
+from ctreview.scoring import CSV_HEADER, ScoringSettings, run_scoring, score_volume, write_run
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,8 @@
 import numpy as np
 
 from ctreview.roi import extract_roi
-from ctreview.training.context import (
-    OFFSETS, SliceReader, concat_context, context_indices, nearest_slice, slice_stack, volume_context_tiles)
+from ctreview.roi.context import OFFSETS, SliceReader, context_indices, nearest_slice
+from ctreview.training.context import concat_context, slice_stack, volume_context_tiles
 
 
 def test_offsets_past_the_roi_repeat_the_nearest_roi_slice():

@@ -1,0 +1,152 @@
+"""A model of format 2: several scorer families, fused and calibrated on held-out normal slices.
+
+Each scorer (see :mod:`ctreview.model.scorer`) gives a map in its own units.
+Fusion first puts every map on one scale, dividing it by that scorer's
+threshold (the slice maximum that only 1 % of held-out normal slices
+exceed), so 1.0 means "as unusual as the top 1 % of normal slices" for every
+scorer; the scaled maps are fused (per-pixel maximum, or mean); the fused
+map is divided by its own held-out 1 % threshold. The result is the
+heatmap in relative units, whose slice maximum is the relative score.
+The thresholds are set on normal slices no scorer was fitted on.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ctreview.model.scorer import Scorer, SliceInput
+
+RULES = ("max", "mean")
+
+
+@dataclass
+class Fusion:
+    """How the scorers' maps become one heatmap.
+
+    Attributes
+    ----------
+    rule : str
+        ``"max"`` or ``"mean"`` of the scaled maps, per pixel.
+    scales : dict of str -> float
+        Each scorer's 1 % threshold on held-out normal slices (its maps are divided by it).
+    threshold : float
+        The fused map's 1 % threshold on the same slices.
+    fpr : float
+        The share of normal slices allowed above threshold (0.01).
+    normal_slices : int
+        Held-out normal slices the thresholds were set on.
+    """
+
+    rule: str = "max"
+    scales: dict[str, float] = field(default_factory=dict)
+    threshold: float = 1.0
+    fpr: float = 0.01
+    normal_slices: int = 0
+
+    def scaled(self, name: str, raw: np.ndarray) -> np.ndarray:
+        """A scorer's map on the common scale (1.0 = its own 1 % threshold)."""
+        return raw / np.float32(max(self.scales.get(name, 1.0), 1e-12))
+
+    def fuse(self, scaled: dict[str, np.ndarray]) -> np.ndarray:
+        """The fused map of scaled maps, before its own threshold."""
+        stack = np.stack(list(scaled.values()))
+        return (stack.max(0) if self.rule == "max" else stack.mean(0)).astype(np.float32)
+
+    def relative(self, raw: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Return the heatmap in relative units (1.0 = threshold) and each scorer's scaled map."""
+        scaled = {name: self.scaled(name, m) for name, m in raw.items()}
+        return self.fuse(scaled) / np.float32(max(self.threshold, 1e-12)), scaled
+
+
+class Detector:
+    """A model of format 2: scorers + fusion + what its inputs must be.
+
+    Attributes
+    ----------
+    scorers : dict of str -> Scorer
+    fusion : Fusion
+    offsets : tuple of int
+        Context slices every input carries (empty for independent images).
+    layout : str
+        ``"volume"`` or ``"images"``: what the model was trained on.
+    meta : dict
+        ``model.json``.
+    device : torch.device
+    """
+
+    statistic = "fused"
+
+    def __init__(self, scorers: dict[str, Scorer], fusion: Fusion, *, offsets: Sequence[int] = (),
+                 layout: str = "volume", profile: str = "whole-part", tile_size: int = 64,
+                 meta: dict | None = None, device: torch.device | str = "cpu") -> None:
+        if fusion.rule not in RULES:
+            raise ValueError(f"fusion rule must be one of {RULES}")
+        self.scorers, self.fusion = dict(scorers), fusion
+        self.offsets = tuple(int(o) for o in offsets)
+        self.layout, self._profile, self._tile_size = layout, profile, int(tile_size)
+        self.meta = dict(meta or {})
+        self.device = torch.device(device)
+
+    @property
+    def path(self) -> Path | None:
+        folder = self.meta.get("_dir")
+        return Path(folder) if folder else None
+
+    @property
+    def profile(self) -> str:
+        return self._profile
+
+    @property
+    def tile_size(self) -> int:
+        return self._tile_size
+
+    @property
+    def threshold(self) -> float:
+        """The fused map's threshold (raw slice scores are on the scorers' common scale)."""
+        return self.fusion.threshold
+
+    def threshold_for(self, mode: str) -> float:
+        """Every mode scores with the one fused threshold."""
+        return self.fusion.threshold
+
+    def score(self, inputs: Sequence[SliceInput]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """Heatmap (relative units) and scaled per-scorer maps of each input, crop-sized."""
+        raw = {name: scorer.maps(inputs) for name, scorer in self.scorers.items()}
+        return [self.fusion.relative({name: raw[name][i] for name in raw}) for i in range(len(inputs))]
+
+    def raw_maps(self, inputs: Sequence[SliceInput]) -> dict[str, list[np.ndarray]]:
+        """Each scorer's maps in its own units (what calibration sets the scales on)."""
+        return {name: scorer.maps(inputs) for name, scorer in self.scorers.items()}
+
+    def description(self) -> dict[str, Any]:
+        """The ``detector`` block of ``model.json``."""
+        return {"scorers": {name: s.config() for name, s in self.scorers.items()},
+                "fusion": asdict(self.fusion), "offsets": list(self.offsets), "layout": self.layout,
+                "profile": self.profile, "tile_size": self.tile_size}
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """Every scorer's state, prefixed by its name (what ``weights.safetensors`` holds)."""
+        out: dict[str, torch.Tensor] = {}
+        for name, scorer in self.scorers.items():
+            out.update({f"{name}.{k}": v.detach().cpu().contiguous() for k, v in scorer.state().items()})
+        return out
+
+
+def detector_from(meta: dict, tensors: dict[str, torch.Tensor], device: torch.device) -> Detector:
+    """Rebuild a :class:`Detector` from ``model.json`` and the weights file's tensors."""
+    from ctreview.model.scorers import load_scorer
+
+    block = meta["detector"]
+    scorers = {}
+    for name, config in block["scorers"].items():
+        state = {k[len(name) + 1:]: v for k, v in tensors.items() if k.startswith(name + ".")}
+        scorers[name] = load_scorer(name, config, state, device)
+    fusion = Fusion(**block["fusion"])
+    return Detector(scorers, fusion, offsets=block.get("offsets", ()), layout=block.get("layout", "volume"),
+                    profile=block.get("profile", meta.get("profile", "whole-part")),
+                    tile_size=int(block.get("tile_size", 64)), meta=meta, device=device)

@@ -1,0 +1,90 @@
+"""Scorers behind one small protocol: slices with their context in, per-pixel anomaly maps out.
+
+Every scorer family (the deep-feature model of normality, the learned
+defect head, the AnoGAN residual) is a class with the same call, so the
+scoring stream treats them alike (anomalib's ``forward -> anomaly_map``;
+MONAI keeps tiling apart from the network). A scorer sees a crop of each
+slice around its ROI, never the volume, and knows nothing of fusion or
+thresholds: its maps are in its own units, larger is more anomalous.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+
+@dataclass
+class SliceInput:
+    """What a scorer sees of one slice.
+
+    Attributes
+    ----------
+    index : int
+        Slice index z (image index for independent images).
+    image : ndarray of float32, shape (y, x)
+        Raw grey values of the crop around the slice's ROI.
+    context : ndarray of float32, shape (c, y, x)
+        The same crop in the context slices, one per entry of ``offsets``
+        (none for independent images).
+    mask : ndarray of bool, shape (y, x)
+        The ROI inside the crop.
+    box : tuple of int
+        ``(y0, x0, y1, x1)`` of the crop in slice coordinates.
+    position : float
+        Height of the slice within the part, 0 at its bottom and 1 at its top
+        (0.5 for independent images).
+    tiles : list of (int, int)
+        Top-left corners of the ROI's model tiles, in crop coordinates.
+    offsets : tuple of int
+        The context slices' offsets along z.
+    """
+
+    index: int
+    image: np.ndarray
+    context: np.ndarray
+    mask: np.ndarray
+    box: tuple[int, int, int, int]
+    position: float = 0.5
+    tiles: list[tuple[int, int]] = field(default_factory=list)
+    offsets: tuple[int, ...] = ()
+
+    @property
+    def stack(self) -> np.ndarray:
+        """Slice and context as one ``(1 + c, y, x)`` stack (channel 0 the slice)."""
+        return np.concatenate([self.image[None], self.context]).astype(np.float32, copy=False)
+
+    def stack_of(self, offsets: Sequence[int]) -> np.ndarray:
+        """The slice and the context slices at ``offsets`` (a subset of :attr:`offsets`), ``(1 + k, y, x)``.
+
+        Raises
+        ------
+        ValueError
+            An offset this input does not carry.
+        """
+        missing = [o for o in offsets if o not in self.offsets]
+        if missing:
+            raise ValueError(f"slice {self.index} carries context {self.offsets}, not {missing}")
+        rows = [self.offsets.index(o) for o in offsets]
+        return np.concatenate([self.image[None], self.context[rows]]).astype(np.float32, copy=False)
+
+
+class Scorer(Protocol):
+    """A scorer family: ``maps`` gives one raw anomaly map per slice, in its own units."""
+
+    name: str
+
+    def maps(self, inputs: Sequence[SliceInput]) -> list[np.ndarray]:
+        """Return one float32 map per input, each the shape of its crop; larger is more anomalous."""
+        ...
+
+    def state(self) -> dict[str, torch.Tensor]:
+        """The scorer's weights and fitted statistics as flat named tensors (for safetensors)."""
+        ...
+
+    def config(self) -> dict[str, Any]:
+        """JSON-able description from which :func:`~ctreview.model.detector.load_detector` rebuilds it."""
+        ...

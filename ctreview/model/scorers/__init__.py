@@ -1,0 +1,23 @@
+"""The scorer families (see :mod:`ctreview.model.scorer`) and how each is rebuilt from a model folder.
+
+Imported on first use: each family pulls in torch and its networks.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+FAMILIES = {"features": "features_scorer", "head": "head_scorer", "anogan": "anogan_scorer"}
+"""Scorer name -> module holding its ``load(config, state, device)``."""
+
+
+def load_scorer(name: str, config: dict, state: dict, device: Any) -> Any:
+    """Rebuild scorer ``name`` from its config and tensors (as a model folder stores them)."""
+    from ctreview.errors import CtreviewError
+
+    family = str(config.get("family", name))
+    if family not in FAMILIES:
+        raise CtreviewError(None, f"unknown scorer family {family!r} in the model "
+                                  f"(this ctreview knows {', '.join(FAMILIES)})")
+    module = importlib.import_module(f"ctreview.model.scorers.{FAMILIES[family]}")
+    return module.load(config, state, device)

@@ -1,0 +1,88 @@
+"""Every setting of a fused model's training, declared once (stored whole in ``model.json``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+SCORERS = ("features", "head", "anogan")
+FUSIONS = ("max", "mean")
+
+
+def _features() -> Any:
+    from ctreview.model.feat_extract import FeatureSettings
+
+    return FeatureSettings()
+
+
+def _head() -> Any:
+    from ctreview.training.head_train import HeadTrainSettings
+
+    return HeadTrainSettings()
+
+
+def _anogan() -> Any:
+    from ctreview.training.settings import TrainSettings
+
+    return TrainSettings(latent_dim=64, width=16, epochs=30, encoder_epochs=20, batch_size=32)
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """How a fused model is trained.
+
+    Attributes
+    ----------
+    scorers : tuple of str
+        Scorer families, from :data:`SCORERS`.
+    offsets : tuple of int
+        Context slices along z every scorer may use (none for images).
+    fusion : str
+        ``"max"`` or ``"mean"`` of the scorers' scaled maps.
+    holdout : float
+        Share of the normal volumes (or slices, with one volume) kept out of
+        every fit, for the thresholds.
+    fpr : float
+        Share of held-out normal slices allowed above each threshold.
+    percentiles : (float, float)
+        ROI grey values mapped to the features' [0, 1] window.
+    tile_size : int
+        Tiles of the ROI (the head trains on them; the AnoGAN scores them).
+    features, feature_context
+        The deep-feature model (:class:`~ctreview.model.feat_extract.FeatureSettings`),
+        and whether the context slices are extra views of it.
+    head
+        :class:`~ctreview.training.head_train.HeadTrainSettings`.
+    anogan, anogan_contrast
+        :class:`~ctreview.training.settings.TrainSettings` of the AnoGAN scorer,
+        and whether its residual is compared with the context slices'.
+    seed : int
+    """
+
+    scorers: tuple[str, ...] = ("features", "head")
+    offsets: tuple[int, ...] = (-6, -3, 3, 6)
+    fusion: str = "max"
+    holdout: float = 0.25
+    fpr: float = 0.01
+    percentiles: tuple[float, float] = (0.5, 99.5)
+    tile_size: int = 64
+    features: Any = field(default_factory=_features)
+    feature_context: bool = False
+    head: Any = field(default_factory=_head)
+    anogan: Any = field(default_factory=_anogan)
+    anogan_contrast: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        from ctreview.errors import CtreviewError
+
+        unknown = [s for s in self.scorers if s not in SCORERS]
+        if unknown or not self.scorers:
+            raise CtreviewError(None, f"scorers must be some of {', '.join(SCORERS)}, not {self.scorers!r}")
+        if self.fusion not in FUSIONS:
+            raise CtreviewError(None, f"fusion must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
+        if not 0 < self.holdout < 1 or not 0 < self.fpr < 1:
+            raise CtreviewError(None, "holdout and fpr must be between 0 and 1")
+
+    def with_offsets(self, offsets: tuple[int, ...]) -> DetectorSettings:
+        """The same settings for inputs that carry ``offsets`` (none for independent images)."""
+        return replace(self, offsets=tuple(offsets))

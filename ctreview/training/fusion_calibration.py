@@ -1,0 +1,84 @@
+"""Set a fused model's thresholds on held-out normal slices (never the ones it was fitted on).
+
+Every scorer's raw maps are computed on the held-out slices; a scorer's
+scale is the slice maximum that only a share ``fpr`` of those slices reach
+(1 %), the fused map (scaled maps, fused) gets its own threshold the same
+way. So each threshold lets through about ``fpr`` of normal slices the
+model never saw.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Sequence
+
+import numpy as np
+
+from ctreview.model.detector import Detector, Fusion
+from ctreview.progress import StopFlag
+from ctreview.scoring.inputs import SliceInputs
+from ctreview.training.normal_data import NormalVolume
+from ctreview.training.settings import TrainEvent
+
+BATCH = 8
+
+
+def cutoff(values: Sequence[float], fpr: float) -> float:
+    """The value that ``ceil(fpr * n)`` of ``values`` reach (at least one); 1.0 when there are none."""
+    if not len(values):
+        return 1.0
+    ranked = sorted(values, reverse=True)
+    value = float(ranked[min(len(ranked), max(1, math.ceil(fpr * len(ranked)))) - 1])
+    return value if value > 0 else 1.0
+
+
+def held_out_maxima(detector: Detector, normals: list[NormalVolume], held: list[tuple[int, list[int]]],
+                    should_stop: StopFlag | None = None) -> Generator[TrainEvent, None, dict[str, list[float]]]:
+    """Each scorer's slice maxima (inside the ROI) over the held-out normal slices."""
+    from ctreview.errors import Cancelled
+
+    total = sum(len(ks) for _, ks in held)
+    maxima: dict[str, list[float]] = {name: [] for name in detector.scorers}
+    done = 0
+    for index, ks in held:
+        build = SliceInputs(normals[index].volume, normals[index].roi, detector.offsets)
+        for start in range(0, len(ks), BATCH):
+            if should_stop is not None and should_stop():
+                raise Cancelled("calibration stopped")
+            inputs = [build(k) for k in ks[start:start + BATCH]]
+            for name, maps in detector.raw_maps(inputs).items():
+                maxima[name] += [float(np.max(m[i.mask], initial=0.0)) for m, i in zip(maps, inputs)]
+            done += len(inputs)
+            yield TrainEvent("calibrate", 1, 1, done, total)
+    return maxima
+
+
+def calibrate_fusion(maxima: dict[str, list[float]], fused_maxima: list[float] | None, *, rule: str,
+                     fpr: float) -> Fusion:
+    """Build the :class:`Fusion` from held-out slice maxima (``fused_maxima`` from a first pass)."""
+    scales = {name: cutoff(v, fpr) for name, v in maxima.items()}
+    n = len(next(iter(maxima.values()), []))
+    return Fusion(rule=rule, scales=scales, threshold=cutoff(fused_maxima or [], fpr) if fused_maxima else 1.0,
+                  fpr=fpr, normal_slices=n)
+
+
+def fused_maxima(detector: Detector, normals: list[NormalVolume], held: list[tuple[int, list[int]]],
+                 should_stop: StopFlag | None = None) -> Generator[TrainEvent, None, list[float]]:
+    """Slice maxima of the fused map (scaled maps, fused; before its own threshold) on the held-out slices."""
+    saved = detector.fusion.threshold
+    detector.fusion.threshold = 1.0
+    out: list[float] = []
+    try:
+        total = sum(len(ks) for _, ks in held)
+        for index, ks in held:
+            build = SliceInputs(normals[index].volume, normals[index].roi, detector.offsets)
+            for start in range(0, len(ks), BATCH):
+                inputs = [build(k) for k in ks[start:start + BATCH]]
+                out += [float(np.max(heat[i.mask], initial=0.0)) for (heat, _), i in zip(detector.score(inputs), inputs)]
+                yield TrainEvent("calibrate", 1, 1, len(out), total)
+                if should_stop is not None and should_stop():
+                    from ctreview.errors import Cancelled
+
+                    raise Cancelled("calibration stopped")
+    finally:
+        detector.fusion.threshold = saved
+    return out
