@@ -116,4 +116,7 @@ def summarise(volume: VolumeLike, roi: RoiResult, model: AnomalyModel | Detector
         cancelled=state.cancelled,
         layout=volume.layout,
         warnings=list(volume.warnings) + list(roi.warnings),
+        images=[{"index": i, **entry, "scored_at": "own size"}
+                for i, entry in enumerate(getattr(volume, "metadata", {}).get("images", []))]
+        if volume.layout == "images" else [],
     )

@@ -58,6 +58,8 @@ class RunSummary:
         Files of the run folder, when one was written.
     layout : str
         ``"volume"``, or ``"images"``: independent images, each scored at its own size.
+    images : list of dict
+        With independent images: ``index``, ``name`` and ``size`` (y, x) of each, in slice order.
     warnings : list of str
         What was doubtful about the input (no spacing, unrelated slices, ...).
     """
@@ -76,6 +78,7 @@ class RunSummary:
     files: dict[str, str] = field(default_factory=dict)
     layout: str = "volume"
     warnings: list[str] = field(default_factory=list)
+    images: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def mode(self) -> str:

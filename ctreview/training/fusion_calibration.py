@@ -73,7 +73,8 @@ def fused_maxima(detector: Detector, normals: list[NormalVolume], held: list[tup
             build = SliceInputs(normals[index].volume, normals[index].roi, detector.offsets)
             for start in range(0, len(ks), BATCH):
                 inputs = [build(k) for k in ks[start:start + BATCH]]
-                out += [float(np.max(heat[i.mask], initial=0.0)) for (heat, _), i in zip(detector.score(inputs), inputs)]
+                scored = detector.score(inputs)
+                out += [float(np.max(heat[i.mask], initial=0.0)) for (heat, _), i in zip(scored, inputs)]
                 yield TrainEvent("calibrate", 1, 1, len(out), total)
                 if should_stop is not None and should_stop():
                     from ctreview.errors import Cancelled

@@ -16,8 +16,8 @@ return value is a :class:`HeadTrainResult`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Generator
 
 import numpy as np
 import torch

@@ -17,11 +17,10 @@ a defect is in.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
-
 from scipy import ndimage as ndi
 
 __all__ = ["DefectSettings", "plant_defects", "SHAPES", "LOOKS"]
