@@ -124,7 +124,7 @@ class DaskExecutor:
 
     kind = "dask"
 
-    def __init__(self, scheduler: Any, retries: int = 2, timeout: float = 20.0) -> None:
+    def __init__(self, scheduler: Any, retries: int = 2, timeout: float = 10.0) -> None:
         try:
             from distributed import Client
         except ImportError:
