@@ -25,6 +25,7 @@ CRASH_MARKER = "CTREVIEW_TEST_CRASH_MARKER"
 """...the first time only: the marker file this path names records that it did."""
 
 _MODELS: dict[tuple[str, str], Any] = {}
+_MALLOC_TUNED: list[bool] = []
 
 
 def usable_cores() -> int:
@@ -65,6 +66,28 @@ def set_threads(threads: int | None, by_host: dict[str, int] | None = None) -> i
 def warm_up() -> None:
     """Import torch and the scorers now, so the first volume's seconds are its own."""
     import ctreview.scoring.service  # noqa: F401
+
+
+def restore_malloc_thresholds() -> None:
+    """Undo ``MALLOC_TRIM_THRESHOLD_`` in this process (Linux/glibc), once.
+
+    Dask's nanny starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``,
+    which also turns off glibc's dynamic mmap threshold: every array over
+    128 KiB is then mapped and unmapped anew, and scoring ran 2-2.5x slower
+    in such a worker (bench/bench_batch.py). Large fixed thresholds give the
+    speed of a plain process back; freed memory is still returned above them.
+    """
+    if _MALLOC_TUNED or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    _MALLOC_TUNED.append(True)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: arrays up to 32 MiB come from the heap
+        libc.mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD: keep up to 64 MiB of freed heap
+    except (OSError, AttributeError):  # not glibc: nothing to undo
+        pass
 
 
 def init_worker(threads: int, gpus: int, counter: Any) -> None:
@@ -118,6 +141,7 @@ def score_one(job: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     name = Path(job["run_dir"]).name
     try:
+        restore_malloc_thresholds()
         set_threads(job.get("threads"), job.get("threads_by_host"))
         return _score(job, t0)
     except Exception as exc:  # noqa: BLE001 - a failed volume is a row; the batch goes on
