@@ -148,7 +148,11 @@ class WorklistDialog(QDialog):
         layout.addWidget(self._buttons())
         self._refresh_later = QTimer(self, singleShot=True, interval=500)
         self._refresh_later.timeout.connect(self.refresh)
-        window.session.decision_changed.connect(lambda _k: self.isVisible() and self._refresh_later.start())
+        window.session.decision_changed.connect(self._decided)  # a bound slot: gone with the dialog
+
+    def _decided(self, _slice: int) -> None:
+        if self.isVisible():
+            self._refresh_later.start()
 
     def _buttons(self) -> QWidget:
         box = QWidget()
@@ -177,6 +181,8 @@ class WorklistDialog(QDialog):
         """Read the batch at ``source`` (``batch.json`` or its folder), or the workspace's volumes (None)."""
         from ctreview.workers.batch_tasks import read_worklist
 
+        if self.window_.runner.closed:  # the window is closing
+            return
         self.source = str(source) if source else None
         self.label.setText(f"Batch: {self.source}" if self.source else "The workspace's volumes")
         self.window_.runner.start("worklist", read_worklist, self.source, workspace=self.window_.session.workspace,
