@@ -98,7 +98,9 @@ def init_worker(threads: int, gpus: int, counter: Any) -> None:
     if gpus > 0:
         with counter.get_lock():
             index, counter.value = counter.value, counter.value + 1
-        os.environ["CUDA_VISIBLE_DEVICES"] = str(index % gpus)
+        visible = [d for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
+        ids = visible or [str(i) for i in range(gpus)]  # the GPUs the client sees, in its numbering
+        os.environ["CUDA_VISIBLE_DEVICES"] = ids[index % len(ids)]
     set_threads(threads)
     warm_up()
 

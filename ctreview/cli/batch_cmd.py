@@ -31,7 +31,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
                    help="run on the workers of this Dask scheduler (pip install 'ctreview[dask]')")
     p.add_argument("--retries", type=int, default=2, metavar="N",
-                   help="resubmit a volume whose worker died up to N times (default: 2)")
+                   help="resubmit a volume whose worker died up to N times (default: 2; on Dask the "
+                        "scheduler reruns a lost worker's volume itself, up to its allowed-failures)")
     p.add_argument("--workspace", metavar="PATH", default=None, nargs="?", const="",
                    help="also record every finished run in a review workspace (no PATH: the per-user one), "
                         "so the window opens them without re-scoring")
