@@ -102,7 +102,8 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
         if path.is_dir():
             found += _folder_volumes(path)
         elif _suffix(path) in LIST_SUFFIXES:
-            found += [p for p in _listed(path) for p in (_folder_volumes(p) if p.is_dir() else [p])]
+            for listed in _listed(path):
+                found += _folder_volumes(listed) if listed.is_dir() else [listed]
         else:
             found.append(path)
     unique = list(dict.fromkeys(p.absolute() for p in found))
