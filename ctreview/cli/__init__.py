@@ -19,7 +19,7 @@ from ctreview import __version__
 from ctreview.errors import Cancelled, CtreviewError
 
 COMMANDS = ("gui", "demo", "info", "phantom", "roi", "train", "score",
-            "decide", "report", "dataset")
+            "decide", "report", "dataset", "batch")
 
 EXIT_USER_ERROR = 2
 EXIT_INTERNAL = 70

@@ -153,6 +153,7 @@ class MainWindow(WindowActions, QMainWindow):
         menu.addAction("&Open volume…", QKeySequence.StandardKey.Open, self.open_dialog)
         self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menu.addAction("Open &batch…", lambda: self.open_worklist())
         menu.addAction("&Export report…", QKeySequence("Ctrl+E"), self.export_dialog)
         menu.addSeparator()
         menu.addAction("&Quit", QKeySequence("Ctrl+Q"), self.close)

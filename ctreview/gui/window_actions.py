@@ -72,6 +72,38 @@ class WindowActions(ReviewActions):
         self.runner.start("load", load_volume, str(path), workspace=self.session.workspace,
                           on_yield=self._on_load, on_return=lambda _v: None)
 
+    # -- batches ------------------------------------------------------------
+    def open_worklist(self, source: str | Path | None = None) -> Any:
+        """File > Open batch…: the worklist of a batch (``batch.json``/its folder) or of the workspace."""
+        from ctreview.gui.worklist import WorklistDialog
+
+        dialog = getattr(self, "_worklist", None)
+        if dialog is None:
+            dialog = self._worklist = WorklistDialog(self)
+        dialog.show()
+        dialog.raise_()
+        if source is not None:
+            dialog.load(source)
+        elif not dialog.model.items:
+            dialog.choose_batch()
+        return dialog
+
+    def open_work_item(self, item: Any) -> None:
+        """Open a worklist volume with its run loaded (imported into the workspace in a worker if needed)."""
+        from ctreview.workers.batch_tasks import open_work_item
+
+        if self.session.workspace is None:
+            self.statusBar().showMessage("No workspace: a batch run cannot be opened for review", 5000)
+            return
+        self.cancel_scoring()
+        self.runner.cancel("roi")
+        self._autoscore = False
+        self._loading = Path(item.volume)
+        self.load_bar.show()
+        self.statusBar().showMessage(f"Opening {Path(item.volume).name} with its batch run…")
+        self.runner.start("load", open_work_item, item, workspace=self.session.workspace,
+                          on_yield=self._on_load, on_return=lambda _v: None)
+
     def _on_load(self, event: Any) -> None:
         if isinstance(event, VolumeOpened):
             volume = event.volume
@@ -213,7 +245,7 @@ class WindowActions(ReviewActions):
     # -- errors ---------------------------------------------------------------
     def show_task_error(self, name: str, exc: BaseException) -> None:
         """The one handler of worker errors: log line (done by the runner) and a message box."""
-        titles = {"load": "Cannot open the volume", "score": "Scoring failed",
+        titles = {"load": "Cannot open the volume", "score": "Scoring failed", "worklist": "Cannot read the batch",
                   "roi": "Cannot find the part", "export": "Export failed"}
         if name == "load":
             self.load_bar.hide()

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
+
 from ctreview.errors import CtreviewError
 from ctreview.io import VolumeLike, volume_fingerprint
 from ctreview.results import SliceResult, SliceScore
@@ -122,6 +124,31 @@ class Workspace(_DecisionsMixin):
                  to_json([float(s) for s in volume.spacing]),
                  str(getattr(volume, "dtype", "")), now, now)).fetchone()
         return int(row["id"])
+
+    def add_volume_record(self, fingerprint: str, path: str | Path | None, shape: Iterable[int],
+                          spacing: Iterable[float], dtype: str = "", format: str | None = None) -> int:
+        """Register a volume read elsewhere (a batch worker), by its fingerprint and header; return its id.
+
+        The same as :meth:`add_volume` without reading the volume again.
+        """
+        if path is not None:
+            path = Path(path).expanduser().absolute()
+        now = now_iso()
+        with self._db.write() as conn:
+            row = conn.execute(
+                "INSERT INTO volumes (fingerprint, path, format, shape, spacing, dtype, "
+                "added_at, opened_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(fingerprint) DO UPDATE SET opened_at = excluded.opened_at, "
+                "path = coalesce(excluded.path, volumes.path) RETURNING id",
+                (str(fingerprint), None if path is None else str(path), format,
+                 to_json([int(s) for s in shape]), to_json([float(s) for s in spacing]),
+                 str(dtype), now, now)).fetchone()
+        return int(row["id"])
+
+    def find_fingerprint(self, fingerprint: str) -> int | None:
+        """Return the id of the volume with this content fingerprint, or None."""
+        rows = self._db.read("SELECT id FROM volumes WHERE fingerprint = ?", (str(fingerprint),))
+        return int(rows[0]["id"]) if rows else None
 
     def find_volume(self, volume: VolumeLike) -> int | None:
         """Return the id of a known volume (matched by content fingerprint), or None."""
@@ -245,6 +272,29 @@ class Workspace(_DecisionsMixin):
                            str(row["stage"]), _real(row["paper"]), _real(row["paper_relative"]),
                            float(row["heat_max"]), int(row["n_tiles"]))
                 for row in rows]
+
+    def import_run(self, volume_id: int, model_id: int | None, settings: dict, device: str,
+                   scores: Iterable[SliceScore], heatmaps: Iterable[tuple[int, np.ndarray]],
+                   summary: dict) -> int:
+        """Record a run scored elsewhere (a run folder of ``ctreview batch``) and return its id.
+
+        ``heatmaps`` yields ``(slice, heatmap (y, x) float32)``; they are
+        stored before the scores, and the run is marked finished last, so an
+        import that stops half way is an unfinished run that
+        :meth:`latest_run` passes over.
+        """
+        run_id = self.start_run(volume_id, model_id, str(settings.get("mode", "")), settings, device)
+        for index, heat in heatmaps:
+            if heat is not None and heat.size:
+                self.heatmaps.put(run_id, int(index), heat)
+        rows = [_score_row(run_id, s) for s in scores]
+        with self._db.write() as conn:
+            conn.executemany(
+                "INSERT INTO scores (run_id, slice, score, relative, tile_box, boxes, stage, paper, "
+                "paper_relative, heat_max, n_tiles) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(run_id, slice) DO NOTHING", rows)
+        self.finish_run(run_id, summary)
+        return run_id
 
     def heatmap(self, run_id: int, slice: int):
         """Return the cached (y, x) float32 heatmap of a slice, or None."""
