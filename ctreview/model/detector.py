@@ -22,6 +22,8 @@ import torch
 from ctreview.model.scorer import Scorer, SliceInput
 
 RULES = ("max", "mean")
+CURVE_POSITIONS = np.linspace(0.0, 1.0, 11)
+"""Heights in the part (0 = bottom slice, 1 = top) where the normal-level curves are given."""
 
 
 @dataclass
@@ -40,6 +42,12 @@ class Fusion:
         The share of normal slices allowed above threshold (0.01).
     normal_slices : int
         Held-out normal slices the thresholds were set on.
+    curves : dict of str -> list of float
+        Optional, per scorer: how much normal slices vary with their height in
+        the part, at :data:`CURVE_POSITIONS` (1.0 = typical). A scorer's map is
+        divided by its curve at the slice's height first, so the part's ends
+        and transitions, which score higher in every normal part, do not
+        outrank a defect in the middle.
     """
 
     rule: str = "max"
@@ -47,19 +55,25 @@ class Fusion:
     threshold: float = 1.0
     fpr: float = 0.01
     normal_slices: int = 0
+    curves: dict[str, list[float]] = field(default_factory=dict)
 
-    def scaled(self, name: str, raw: np.ndarray) -> np.ndarray:
+    def level(self, name: str, position: float) -> float:
+        """The normal level of scorer ``name`` at a height in the part (1.0 without a curve)."""
+        curve = self.curves.get(name)
+        return float(np.interp(position, CURVE_POSITIONS, curve)) if curve else 1.0
+
+    def scaled(self, name: str, raw: np.ndarray, position: float = 0.5) -> np.ndarray:
         """A scorer's map on the common scale (1.0 = its own 1 % threshold)."""
-        return raw / np.float32(max(self.scales.get(name, 1.0), 1e-12))
+        return raw / np.float32(max(self.scales.get(name, 1.0) * self.level(name, position), 1e-12))
 
     def fuse(self, scaled: dict[str, np.ndarray]) -> np.ndarray:
         """The fused map of scaled maps, before its own threshold."""
         stack = np.stack(list(scaled.values()))
         return (stack.max(0) if self.rule == "max" else stack.mean(0)).astype(np.float32)
 
-    def relative(self, raw: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def relative(self, raw: dict[str, np.ndarray], position: float = 0.5) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Return the heatmap in relative units (1.0 = threshold) and each scorer's scaled map."""
-        scaled = {name: self.scaled(name, m) for name, m in raw.items()}
+        scaled = {name: self.scaled(name, m, position) for name, m in raw.items()}
         return self.fuse(scaled) / np.float32(max(self.threshold, 1e-12)), scaled
 
 
@@ -117,7 +131,8 @@ class Detector:
     def score(self, inputs: Sequence[SliceInput]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
         """Heatmap (relative units) and scaled per-scorer maps of each input, crop-sized."""
         raw = {name: scorer.maps(inputs) for name, scorer in self.scorers.items()}
-        return [self.fusion.relative({name: raw[name][i] for name in raw}) for i in range(len(inputs))]
+        return [self.fusion.relative({name: raw[name][i] for name in raw}, inp.position)
+                for i, inp in enumerate(inputs)]
 
     def raw_maps(self, inputs: Sequence[SliceInput]) -> dict[str, list[np.ndarray]]:
         """Each scorer's maps in its own units (what calibration sets the scales on)."""
