@@ -30,12 +30,18 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ctreview.errors import CtreviewError
     from ctreview.io import open_volume
-    from ctreview.scoring import resolve_model, run_scoring
 
     if args.out is None and args.workspace is None:
         raise CtreviewError(args.volume, "say where the run goes: --out RUN_DIR, --workspace [PATH], or both")
     settings = settings_from_args(ScoringSettings, args)
+    # user errors first: the scoring imports (torch) take seconds
     volume = open_volume(args.volume)
+    if args.model is not None:
+        from ctreview.model import read_meta
+
+        read_meta(args.model)
+    from ctreview.scoring import resolve_model, run_scoring
+
     model, roi = resolve_model(volume, args.model, profile=settings.profile, device=args.device)
     workspace = None
     if args.workspace is not None:
@@ -51,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     where = " and ".join(w for w in (f"run {summary.run_id} in {workspace.path}" if workspace else "",
                                      str(args.out or "")) if w)
     c = summary.counts
+    if summary.domain and not summary.domain.get("ok", True):
+        print(f"warning: {args.volume}: {summary.domain['reason']}", file=sys.stderr)
     print(f"scored {c.scored_slices} slices ({c.tiles} tiles) in {summary.timings['total_s']:.1f} s on "
           f"{summary.device}; {c.above_threshold} above threshold; wrote {where}")
     return 0

@@ -63,3 +63,21 @@ def read_meta(path: str | Path) -> dict:
         raise CtreviewError(meta_path, "model description has an invalid intensity window")
     meta["_dir"] = str(folder)
     return meta
+
+
+def read_fingerprint(meta: dict) -> dict | None:
+    """Return the domain fingerprint of a model's ``model.json`` (see :mod:`ctreview.model.domain`).
+
+    None for models without one (older models) or with one of a version or
+    shape this ctreview does not read: they are then never flagged for it.
+    """
+    from ctreview.model.domain import FINGERPRINT_VERSION
+
+    domain = meta.get("domain") if isinstance(meta, dict) else None
+    if not isinstance(domain, dict) or domain.get("version") != FINGERPRINT_VERSION:
+        return None
+    intensity = domain.get("intensity")
+    if intensity is not None and not (isinstance(intensity, dict)
+                                      and all(isinstance(intensity.get(k), list) for k in ("median", "min", "max"))):
+        return None
+    return domain

@@ -54,6 +54,9 @@ class RunSummary:
         The run in the workspace, when one recorded it.
     files : dict of str -> str
         Files of the run folder, when one was written.
+    domain : dict
+        ``{"ok", "reason", "checks"}``: the volume and the run's scores
+        against the model's training domain (:mod:`ctreview.model.domain`).
     """
 
     model: dict[str, Any]
@@ -68,6 +71,7 @@ class RunSummary:
     cancelled: bool = False
     run_id: int | None = None
     files: dict[str, str] = field(default_factory=dict)
+    domain: dict[str, Any] = field(default_factory=dict)
 
     @property
     def mode(self) -> str:
