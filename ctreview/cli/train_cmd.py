@@ -30,6 +30,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--resume", action="store_true", help="continue from MODEL_DIR/checkpoint.pt")
+    p.add_argument("--force", action="store_true",
+                   help="replace a model already in MODEL_DIR, and train even on very few tiles")
     p.set_defaults(command="train")
 
 
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                              epochs=args.epochs, encoder_epochs=args.encoder_epochs,
                              batch_size=args.batch_size, loss=args.loss, seed=args.seed)
     out = drain(iter_train(args.inputs, args.out, settings, profile=args.profile, device=args.device,
-                           resume=args.resume), _Progress())
+                           resume=args.resume, force=args.force), _Progress())
     model = load_model(out, "cpu")
     cal = model.meta["calibration"]
     print(f"wrote {out} (threshold fast {cal['fast']['threshold']:.3g}, "
