@@ -1,7 +1,7 @@
 """What the analyst must not miss: the out-of-domain banner and the warnings of the open volume."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QWidget
 
 
@@ -28,6 +28,7 @@ class DomainBanner(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("domain_banner")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # else a QWidget ignores its background
         self.setStyleSheet("#domain_banner { background: #5c1a1a; border: 1px solid #e53935; border-radius: 3px; }"
                            "#domain_banner QLabel { color: #ffdede; }")
         self.text = QLabel("")
@@ -55,7 +56,8 @@ class DomainBanner(QWidget):
             return
         who = f"The model {model_name!r}" if model_name else "The model"
         when = "is not trained for this volume" if before else "scored a volume it was not trained for"
-        self.text.setText(f"⚠ {who} {when}: {check.get('reason', '')}.")
+        reason = str(check.get("reason", "")).removeprefix("outside the model's training domain: ")
+        self.text.setText(f"⚠ {who} {when}: {reason}.")
         self.setToolTip(_details(check))
         self.show()
         self.use.setVisible(bool(self._offered))

@@ -39,9 +39,7 @@ class TrustActions:
         self.runner.cancel("stored_run")
         self.scoring.reset()
         self.domain_banner.clear()
-        self.warnings_button.set_warnings(list(getattr(volume, "warnings", [])))
-        for warning in getattr(volume, "warnings", []):
-            log.warning("%s: %s", volume.path, warning)
+        self.warnings_button.set_warnings(list(getattr(volume, "warnings", [])))  # the volume logged them
 
     def volume_status(self, volume: Any, name: str) -> str:
         text = f"{name}: {' × '.join(map(str, volume.shape))} (z, y, x), {volume.dtype}"

@@ -203,7 +203,7 @@ def _intensity_check(model: dict, quantiles: list[float]) -> tuple[dict[str, Any
     check = {"value": round(excess, 4), "limit": INTENSITY_TOL, "ok": excess <= INTENSITY_TOL,
              "volume_range": [round(float(v[0]), 4), round(float(v[-1]), 4)],
              "model_range": [round(float(med[0]), 4), round(float(med[-1]), 4)]}
-    text = (f"grey values {v[0]:.4g}-{v[-1]:.4g} unlike its training data ({med[0]:.4g}-{med[-1]:.4g})")
+    text = f"grey values {v[0]:.5g}-{v[-1]:.5g} unlike its training data ({med[0]:.5g}-{med[-1]:.5g})"
     return check, excess / INTENSITY_TOL, text
 
 

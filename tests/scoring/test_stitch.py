@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ctreview.scoring.stitch import stitch, tile_window
+from ctreview.scoring.stitch import EDGE_FLOOR, stitch, tile_window
 
 
 def _grid(shape, t, stride):
@@ -35,7 +35,7 @@ def test_a_tile_with_bright_borders_leaves_no_band():
     assert soft[inner].max() < 0.5 < 0.75 < hard[inner].max()
 
 
-def test_values_stay_within_the_tiles_range_and_a_lone_tile_keeps_its_max():
+def test_values_stay_within_the_tiles_range_and_a_lone_tile_keeps_its_inside():
     rng = np.random.default_rng(0)
     t, shape = 16, (40, 40)
     tiles = _grid(shape, t, 12)
@@ -43,4 +43,16 @@ def test_values_stay_within_the_tiles_range_and_a_lone_tile_keeps_its_max():
     out = stitch(maps, tiles, shape, sigma=0)
     assert out.max() <= maps.max() + 1e-6 and out.min() >= 0
     lone = stitch(maps[:1], tiles[:1], shape, sigma=0)
-    assert lone.max() == np.float32(maps[0].max())
+    inside = tile_window(t) >= EDGE_FLOOR
+    assert np.allclose(lone[:t, :t][inside], maps[0][inside])
+    assert (lone[:t, :t] <= maps[0] + 1e-6).all()
+
+
+def test_the_outer_border_of_the_tiled_area_fades():
+    """Seen on a real scan: the tiles' outer edge, covered by nothing else, drew a bright frame."""
+    t = 64
+    maps = np.full((1, t, t), 0.05, np.float32)
+    maps[0, :4, :] = maps[0, :, :4] = 0.6  # a 4-pixel frame, as on the fly scan
+    out = stitch(maps, [(8, 8)], (80, 80), sigma=0)
+    assert out[8:8 + t, 8:8 + t].max() < 0.4
+    assert out[8 + t // 2, 8 + t // 2] == np.float32(0.05)

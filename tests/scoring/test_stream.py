@@ -121,8 +121,9 @@ def test_stitch_blends_overlaps_and_masks():
     mask = np.ones((6, 8), bool)
     mask[:, 7] = False
     out = stitch(maps, [(0, 0), (0, 2)], (6, 8), mask, sigma=0)
-    assert out[0, 0] == pytest.approx(1) and out[0, 5] == pytest.approx(3)  # one tile: its own value
-    assert 1 < out[0, 2] < 2 < out[0, 3] < 3  # overlap: each tile counts most where it sees the middle
+    assert out[1, 1] == pytest.approx(1) and out[1, 5] == pytest.approx(3)  # one tile: its own value
+    assert 1 < out[1, 2] < 2 < out[1, 3] < 3  # overlap: each tile counts most where it sees the middle
+    assert 0 < out[0, 0] < 1  # a lone tile's corner fades
     assert out[5, 0] == 0 and out[0, 7] == 0
 
 
