@@ -151,8 +151,8 @@ def _trust(data: ReportData, st: dict) -> list:
     domain = (data.run.get("summary") or {}).get("domain") or {}
     out = []
     if domain and not domain.get("ok", True):
-        out.append(_p(f"Warning: the model was not trained for this volume. {clean_text(domain.get('reason', ''))}. "
-                      "The scores and the ranking below may not mean what they usually do.", st["warn"]))
+        reason = clean_text(domain.get("reason", "")).removeprefix("outside the model's training domain: ")
+        out.append(_p(f"Warning: the model was not trained for volumes like this one: {reason}.", st["warn"]))
     warnings = (domain.get("checks") or {}).get("warnings") or []
     if warnings:
         out.append(_p("Input warnings: " + "; ".join(clean_text(w, keep_newlines=False) for w in warnings), st["body"]))

@@ -21,4 +21,4 @@ def test_the_report_states_it_on_its_first_page(tiny_model, tmp_path):
     pdf = tmp_path / "r.pdf"
     assert main(["report", str(capacitor_file), "--out", str(pdf), "--workspace", str(ws)]) == 0
     first = render(pdf)[0][1]
-    assert "not trained for this volume" in first and "OUTSIDE" in first
+    assert "not trained for volumes like this one" in first and "OUTSIDE" in first
