@@ -57,7 +57,21 @@ class _Progress:
             print(line, file=self.stream, flush=True)
 
 
+def _check_paths(args: argparse.Namespace) -> None:
+    """The user errors that need no torch: missing inputs, a model in the way."""
+    from pathlib import Path
+
+    from ctreview.errors import CtreviewError
+    from ctreview.model.meta import refuse_overwrite
+
+    for item in args.inputs:
+        if not Path(item).expanduser().exists():
+            raise CtreviewError(item, "training input not found")
+    refuse_overwrite(args.out, resume=args.resume, force=args.force)
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_paths(args)  # before the training imports (torch) take seconds
     from ctreview.model import load_model
     from ctreview.progress import drain
     from ctreview.training import TrainSettings, iter_train

@@ -81,3 +81,15 @@ def read_fingerprint(meta: dict) -> dict | None:
                                       and all(isinstance(intensity.get(k), list) for k in ("median", "min", "max"))):
         return None
     return domain
+
+
+def refuse_overwrite(out: str | Path, *, resume: bool = False, force: bool = False) -> None:
+    """Raise :class:`CtreviewError` when ``out`` already holds a model (``model.json``, weights).
+
+    Training calls it before reading anything, the command line before
+    importing torch; ``resume`` (continue a checkpoint) or ``force`` allow it.
+    """
+    held = [name for name in (META_FILE, WEIGHTS_FILE) if (Path(out) / name).exists()]
+    if held and not (resume or force):
+        raise CtreviewError(out, f"already holds a model ({', '.join(held)}); choose another output folder, "
+                                 "or replace it with --force (the old model is lost)")

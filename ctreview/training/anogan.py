@@ -23,6 +23,7 @@ import torch
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.device import pick_device
+from ctreview.model.meta import refuse_overwrite
 from ctreview.model.nets import NetConfig
 from ctreview.model.store import save_model
 from ctreview.progress import StopFlag, drain
@@ -200,7 +201,7 @@ def iter_train(inputs: Any, out: str | Path, settings: TrainSettings | None = No
     if s.loss not in ("dcgan", "wgan-gp"):
         raise CtreviewError(None, f"unknown loss {s.loss!r}; use dcgan or wgan-gp")
     out = Path(out)
-    _refuse_overwrite(out, resume=resume, force=force)
+    refuse_overwrite(out, resume=resume, force=force)  # before anything is read or written
     t0 = time.perf_counter()
     tileset = collect_tiles(inputs, profile, s.tile_size, s.stride)
     _refuse_few_tiles(tileset, force)
@@ -248,17 +249,6 @@ def train(inputs: Any, out: str | Path, *, profile: Any = "whole-part", device: 
     """Run :func:`iter_train` to its end; ``options`` are :class:`TrainSettings` fields."""
     return drain(iter_train(inputs, out, settings_from(**options), profile=profile, device=device,
                             resume=resume, name=name, should_stop=should_stop, force=force), on_event)
-
-
-def _refuse_overwrite(out: Path, *, resume: bool, force: bool) -> None:
-    from ctreview.model.meta import META_FILE, WEIGHTS_FILE
-
-    if resume or force:
-        return
-    held = [f for f in (META_FILE, WEIGHTS_FILE) if (out / f).exists()]
-    if held:
-        raise CtreviewError(out, f"already holds a model ({', '.join(held)}); choose another output folder, "
-                                 "or replace it with --force (the old model is lost)")
 
 
 def _refuse_few_tiles(tileset, force: bool) -> None:

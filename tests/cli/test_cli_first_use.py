@@ -35,8 +35,9 @@ def test_a_missing_bare_path_is_one_error_line(tmp_path, capsys):
 @pytest.mark.parametrize("argv", [
     ["score", "MISSING", "--out", "RUN"],
     ["score", "VOLUME", "--out", "RUN", "--model", "MISSING"],
+    ["train", "MISSING", "--out", "RUN"],
 ])
-def test_score_input_errors_come_before_torch_is_imported(tmp_path, argv):
+def test_input_errors_come_before_torch_is_imported(tmp_path, argv):
     volume = tmp_path / "v.tif"
     import numpy as np
 
