@@ -80,8 +80,38 @@ def _report_internal(exc: BaseException) -> None:
     print(f"error: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
 
 
+def _with_bare_path(argv: list[str]) -> list[str]:
+    """``ctreview [options] VOLUME`` is ``ctreview [options] gui VOLUME`` when VOLUME exists.
+
+    A first argument that is neither a command nor an existing path but looks
+    like one (a suffix or a folder separator) is a missing file, not a typo of
+    a command: :class:`CtreviewError`.
+    """
+    from pathlib import Path
+
+    at = next((i for i, a in enumerate(argv) if not a.startswith("-")), None)
+    if at is None or argv[at] in COMMANDS:
+        return argv
+    path = Path(argv[at]).expanduser()
+    if path.exists():
+        return [*argv[:at], "gui", *argv[at:]]
+    if path.suffix or "/" in argv[at] or "\\" in argv[at]:
+        raise CtreviewError(path, "no such file or folder")
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return the exit status."""
+    """Run the command line and return the exit status.
+
+    A first argument that is no command but an existing file or folder opens
+    the window on it (``ctreview VOLUME`` is ``ctreview gui VOLUME``).
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        argv = _with_bare_path(argv)
+    except CtreviewError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
     parser = build_parser()
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
@@ -90,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ctreview.selftest import run_self_test
             return run_self_test()
         if args.command is None:
-            args = parser.parse_args(["gui", *(argv or sys.argv[1:])])
+            args = parser.parse_args(["gui", *argv])
         return int(_command_modules()[args.command].run(args) or 0)
     except CtreviewError as exc:
         print(f"error: {exc}", file=sys.stderr)

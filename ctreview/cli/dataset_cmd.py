@@ -8,6 +8,11 @@ import sys
 from ctreview.errors import CtreviewError
 
 
+def _n(count: int, word: str) -> str:
+    """``"1 tile"``, ``"2 tiles"``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _int_list(text: str) -> list[int]:
     """Parse ``"1,4,7-9"`` into ``[1, 4, 7, 8, 9]``."""
     out: list[int] = []
@@ -61,7 +66,7 @@ def _export(args) -> int:
     from ctreview.dataset import export_training_set
     from ctreview.review import open_workspace
 
-    with open_workspace(args.workspace) as ws:
+    with open_workspace(args.workspace, create=False) as ws:
         summary = export_training_set(
             ws, args.volumes, args.out, include_above_threshold=args.include_above_threshold,
             profile=args.profile, tile_size=args.tile_size, crops=args.crops, runs=args.runs)
@@ -70,10 +75,10 @@ def _export(args) -> int:
         return 0
     for src in summary.sources:
         refused = len(src.flagged) + len(src.unsure)
-        print(f"{src.name}: {src.accepted} accepted slices, {len(src.slices)} exported, "
-              f"{src.tiles_added} tiles added, {src.duplicates} already present, "
+        print(f"{src.name}: {_n(src.accepted, 'accepted slice')}, {len(src.slices)} exported, "
+              f"{_n(src.tiles_added, 'tile')} added, {src.duplicates} already present, "
               f"{refused} flagged/unsure refused")
-    print(f"{summary.out}: {summary.total} tiles in the set ({summary.added} added)")
+    print(f"{summary.out}: {_n(summary.total, 'tile')} in the set ({summary.added} added)")
     return 0
 
 

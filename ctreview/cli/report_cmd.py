@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not (args.out or args.csv or args.json):
         raise CtreviewError(args.volume, "nothing to write: give --out PDF, --csv or --json")
-    with open_volume(args.volume) as volume, open_workspace(args.workspace) as workspace:
+    with open_volume(args.volume) as volume, open_workspace(args.workspace, create=False) as workspace:
         volume_id = workspace.find_volume(volume)
         if volume_id is None:
             raise CtreviewError(args.volume, f"not in the workspace {workspace.path}: it was "

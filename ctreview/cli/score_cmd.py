@@ -36,7 +36,6 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from ctreview.errors import CtreviewError
     from ctreview.io import open_volume
-    from ctreview.scoring import resolve_model, run_scoring
 
     if args.out is None and args.workspace is None:
         raise CtreviewError(args.volume[0], "say where the run goes: --out RUN_DIR, --workspace [PATH], or both")
@@ -52,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
             settings = settings.changed(profile="whole-image")  # a model's own profile otherwise
     else:
         volume = open_volume(args.volume[0])
+    # user errors first: the scoring imports (torch) take seconds
+    if args.model is not None:
+        from ctreview.model import read_meta
+
+        read_meta(args.model)
+    from ctreview.scoring import resolve_model, run_scoring
+
     model, roi = resolve_model(volume, args.model, profile=settings.profile, device=args.device)
     maps = tuple(getattr(model, "scorers", {})) if args.maps == "all" else \
         tuple(m.strip() for m in args.maps.split(",") if m.strip())
@@ -69,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     where = " and ".join(w for w in (f"run {summary.run_id} in {workspace.path}" if workspace else "",
                                      str(args.out or "")) if w)
     c = summary.counts
+    if summary.domain and not summary.domain.get("ok", True):
+        print(f"warning: {' '.join(args.volume)}: {summary.domain['reason']}", file=sys.stderr)
     what = "images" if summary.layout == "images" else "slices"
     print(f"scored {c.scored_slices} {what} in {summary.timings['total_s']:.1f} s on "
           f"{summary.device}; {c.above_threshold} above threshold; wrote {where}")

@@ -47,6 +47,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--resume", action="store_true", help="anogan engine: continue from MODEL_DIR/checkpoint.pt")
+    p.add_argument("--force", action="store_true",
+                   help="replace a model already in MODEL_DIR, and train even on very little data")
     p.set_defaults(command="train")
 
 
@@ -96,7 +98,21 @@ def _detector_settings(args: argparse.Namespace):
                    anogan=anogan, seed=args.seed)
 
 
+def _check_paths(args: argparse.Namespace) -> None:
+    """The user errors that need no torch: missing inputs, a model in the way."""
+    from pathlib import Path
+
+    from ctreview.errors import CtreviewError
+    from ctreview.model.meta import refuse_overwrite
+
+    for item in args.inputs:
+        if not Path(item).expanduser().exists():
+            raise CtreviewError(item, "training input not found")
+    refuse_overwrite(args.out, resume=args.resume, force=args.force)
+
+
 def run(args: argparse.Namespace) -> int:
+    _check_paths(args)  # before the training imports (torch) take seconds
     from ctreview.errors import CtreviewError
     from ctreview.model import load_model
     from ctreview.progress import drain
@@ -111,12 +127,13 @@ def run(args: argparse.Namespace) -> int:
                                  epochs=args.epochs, encoder_epochs=args.encoder_epochs,
                                  batch_size=args.batch_size, loss=args.loss, seed=args.seed)
         out = drain(iter_train(args.inputs, args.out, settings, profile=profile, device=args.device,
-                               resume=args.resume), _Progress())
+                               resume=args.resume, force=args.force), _Progress())
     else:
         from ctreview.training.detector_train import iter_train_detector
 
         out = drain(iter_train_detector(args.inputs, args.out, _detector_settings(args), profile=profile,
-                                        device=args.device, images=args.images), _Progress())
+                                        device=args.device, images=args.images,
+                                        force=args.force), _Progress())
     model = load_model(out, "cpu")
     if args.engine == "anogan":
         cal = model.meta["calibration"]

@@ -103,11 +103,23 @@ def summarise(set_dir: str | os.PathLike) -> dict:
             "models": dict(models), "crops": len(man.crops)}
 
 
+def _size(n: int) -> str:
+    """``"512 B"``, ``"48.3 kB"``, ``"12.4 MB"``: never "0.0 MB" for a small set."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{int(n)} B"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def format_summary(info: dict) -> str:
     """Return the summary as the lines ``ctreview dataset info`` prints."""
     lines = [f"training set {info['path']}",
-             f"  {info['tiles']} tiles of {info['tile_size']}x{info['tile_size']} "
-             f"{info['dtype']}, {len(info['sources'])} sources, {info['bytes'] / 1e6:.1f} MB, "
+             f"  {_count(info['tiles'], 'tile')} of {info['tile_size']}x{info['tile_size']} "
+             f"{info['dtype']}, {_count(len(info['sources']), 'source')}, {_size(info['bytes'])}, "
              f"updated {info['updated']}",
              "  profiles: " + ", ".join(f"{k} ({v})" for k, v in info["profiles"].items()),
              "  reviewers: " + ", ".join(f"{k} ({v})" for k, v in info["reviewers"].items()),

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ctreview.errors import CtreviewError
+from ctreview.gui.notices import plural
 from ctreview.progress import Progress
 from ctreview.workers.dataset_tasks import LoadedSet, TileCount, load_set_task, prune_task, volumes_task
 from ctreview.workers.runner import TaskRunner
@@ -268,11 +269,11 @@ class DatasetDialog(QDialog):
     def _export_done(self, summary: Any) -> None:
         self.summary = summary
         self.export_button.setEnabled(True)
-        lines = [f"{summary.added} tiles added ({summary.duplicates} already in the set), "
+        lines = [f"{plural(summary.added, 'tile')} added ({summary.duplicates} already in the set), "
                  f"{summary.total} in the set."]
         for src in summary.sources:
             refused = len(src.flagged) + len(src.unsure)
-            lines.append(f"{src.name}: {len(src.slices)} slices exported, "
+            lines.append(f"{src.name}: {plural(len(src.slices), 'slice')} exported, "
                          f"{refused} flagged/unsure refused")
         # the core's warning speaks of the CLI flag; here the check box does the same
         lines += [w.replace("pass --include-above-threshold", "tick 'Include accepted slices "

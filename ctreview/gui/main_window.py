@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
     QDockWidget,
     QLabel,
     QMainWindow,
@@ -19,6 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from ctreview.gui import settings as settings_mod
+from ctreview.gui.levels import WindowLevelBox
+from ctreview.gui.notices import DomainBanner, WarningsButton
 from ctreview.gui.plots import ScorePlots
 from ctreview.gui.scoring_panel import ScoringPanel
 from ctreview.gui.session import ReviewSession
@@ -80,17 +81,17 @@ class MainWindow(WindowActions, QMainWindow):
         self.load_bar.setMaximumWidth(140)
         self.load_bar.setRange(0, 0)
         self.load_bar.hide()
+        self.warnings_button = WarningsButton()
+        self.statusBar().addPermanentWidget(self.warnings_button)
         self.statusBar().addPermanentWidget(self.load_bar)
         self.statusBar().addPermanentWidget(self.device_label)
 
     def _view_toolbar(self) -> QToolBar:
         bar = QToolBar("View")
         bar.setObjectName("view_toolbar")
-        self.preset_box = QComboBox()
-        self.preset_box.addItems(list(PRESETS))
-        self.preset_box.currentTextChanged.connect(self.view.apply_preset)
-        bar.addWidget(QLabel(" Window/level "))
-        bar.addWidget(self.preset_box)
+        self.levels_box = WindowLevelBox(self.view)
+        self.preset_box = self.levels_box.preset
+        bar.addWidget(self.levels_box)
         self.layer_actions: dict[str, QAction] = {}
         for name, text in (("heatmap", "Heatmap"), ("outline", "Part outline"),
                            ("boxes", "ROI boxes"), ("tiles", "Tiles")):
@@ -128,6 +129,9 @@ class MainWindow(WindowActions, QMainWindow):
         left = QWidget()
         layout = QVBoxLayout(left)
         layout.setContentsMargins(4, 4, 4, 4)
+        self.domain_banner = DomainBanner()
+        self.domain_banner.model_offered.connect(self.use_model)
+        layout.addWidget(self.domain_banner)
         layout.addWidget(self.slice_list, 1)
         layout.addWidget(self.decision_bar)
         self.list_dock = self._dock("Ranked slices", "slices_dock", left,
@@ -151,6 +155,8 @@ class MainWindow(WindowActions, QMainWindow):
     def _build_menus(self) -> None:
         menu = self.menuBar().addMenu("&File")
         menu.addAction("&Open volume…", QKeySequence.StandardKey.Open, self.open_dialog)
+        menu.addAction("Open &folder of slices…", QKeySequence("Ctrl+Shift+O"), self.open_folder_dialog)
+        menu.addAction("Open &DICOM series…", self.open_dicom_dialog)
         self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         menu.addAction("Open &batch…", lambda: self.open_worklist())
@@ -205,10 +211,7 @@ class MainWindow(WindowActions, QMainWindow):
         state = self.settings.value("window_state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
-        for key, widget in (("heat_opacity", self.opacity), ("heat_cut", self.heat_cut)):
-            value = self.settings.value(key)
-            if value is not None:
-                widget.setValue(int(value))
+        self._restore_heatmap_sliders()
         mode = self.settings.value("mode")
         if mode:
             self.scoring.mode.setCurrentText(str(mode))
@@ -235,6 +238,9 @@ class MainWindow(WindowActions, QMainWindow):
             self.open_path(urls[0])
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_quit():
+            event.ignore()
+            return
         self._save_state()
         self.runner.shutdown(timeout=10.0)
         if self.session.workspace is not None:

@@ -189,6 +189,8 @@ class ReviewActions:
             self.refresh_models()
         except CtreviewError as exc:
             show_error(self, "Models", str(exc))
+        for note in getattr(self, "_startup_notes", []):
+            self.statusBar().showMessage(f"Note: {note}", 15000)
         self.device_label.setText("device: …")
         self.runner.start("device", device_task,
                           on_return=lambda device: self.device_label.setText(f"device: {device_name(device)}"))

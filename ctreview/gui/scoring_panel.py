@@ -53,10 +53,16 @@ class ScoringPanel(QWidget):
         self.progress.setFormat("")
         self.progress.setValue(0)
         self.rate = QLabel("")
+        self.suggestion = QPushButton("")
+        self.suggestion.setStyleSheet("QPushButton { color: #ffb300; }")
+        self.suggestion.hide()
+        self.suggestion.clicked.connect(self._take_suggestion)
+        self._suggested = ""
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         layout.addWidget(QLabel("Model"))
         layout.addWidget(self.models, 2)
+        layout.addWidget(self.suggestion)
         layout.addWidget(QLabel("Mode"))
         layout.addWidget(self.mode)
         layout.addWidget(self.run_button)
@@ -89,18 +95,50 @@ class ScoringPanel(QWidget):
         data = self.models.currentData()
         return str(data) if data else None
 
+    def select_model(self, path: str) -> bool:
+        """Select the model at ``path`` if it is listed; return whether it is."""
+        index = self.models.findData(str(path))
+        if index >= 0:
+            self.models.setCurrentIndex(index)
+        return index >= 0
+
+    def suggest(self, path: str | None, name: str = "") -> None:
+        """Offer a model that fits the open volume better (None: no offer)."""
+        self._suggested = str(path or "")
+        self.suggestion.setText(f"▶ {name} fits this volume" if path else "")
+        self.suggestion.setToolTip("Its training data is like this volume; the selected model's is not. "
+                                   "Click to select it." if path else "")
+        self.suggestion.setVisible(bool(path))
+
+    def _take_suggestion(self) -> None:
+        if self._suggested and self.select_model(self._suggested):
+            self.suggest(None)
+
+    def reset(self) -> None:
+        """Forget the last run's progress (another volume is open)."""
+        self._show_timer.stop()
+        self._done, self._refining = set(), False
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.rate.setText("")
+        self.suggest(None)
+
     def _run_or_cancel(self) -> None:
         if self.running:
             self.cancel_requested.emit()
         elif self.model_path():
             self.run_requested.emit(self.model_path(), self.mode.currentText())
 
-    def set_running(self, running: bool, total: int = 0) -> None:
+    def set_running(self, running: bool, total: int = 0, *, cancelled: bool = False) -> None:
         """Switch the button between Score and Cancel; reset the progress at a start."""
-        self.running = running
+        was_running, self.running = self.running, running
         if not running and self._show_timer.isActive():
             self._show_timer.stop()
             self._show_progress()  # the final count
+        if cancelled and was_running:  # no throughput or time left of a run that stopped
+            done = len(self._done)
+            self.rate.setText(f"cancelled after {done} of {self.progress.maximum()} slices")
         self.run_button.setText("Cancel" if running else "Score")
         self.models.setEnabled(not running)
         self.mode.setEnabled(not running)

@@ -51,6 +51,12 @@ class SliceViewBox(pg.ViewBox):
 class SliceView(QWidget):
     """Shows the session's current slice with its overlays.
 
+    Signals
+    -------
+    levels_changed(float, float, bool)
+        ``(low, high, manual)``: the grey window; ``manual`` when the analyst
+        set it (right drag, the histogram, :meth:`set_window`), not a preset.
+
     Attributes
     ----------
     heat_opacity : float
@@ -59,9 +65,12 @@ class SliceView(QWidget):
         Fraction of the heatmap scale below which the heatmap is transparent.
     """
 
+    levels_changed = Signal(float, float, bool)
+
     def __init__(self, session: ReviewSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self._setting_levels = False
         self.heat_opacity, self.heat_threshold = 0.7, 0.3
         self.show_heatmap = self.show_outline = self.show_boxes = True
         self.show_tiles = False
@@ -119,6 +128,7 @@ class SliceView(QWidget):
         self.viewbox.wheel_step.connect(lambda step: self.session.set_current(self.session.current + step))
         self.viewbox.window_drag.connect(self._drag_window)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse)
+        self.histogram.sigLevelsChanged.connect(self._histogram_levels)
         self.set_heat_threshold(self.heat_threshold)
 
     # -- session events -----------------------------------------------------
@@ -126,6 +136,7 @@ class SliceView(QWidget):
         volume = self.session.volume
         self._heat_scale = 0.0
         self._image = None
+        self.readout.setText(" ")  # the cursor readout belonged to the previous volume
         if volume is None:
             self.slider.setEnabled(False)
             self.stack.setCurrentWidget(self.hint)
@@ -207,9 +218,24 @@ class SliceView(QWidget):
             lo, hi = overlays.percentile_levels(self._image, *bounds)
         self.set_levels(lo, max(hi, lo + 1e-6))
 
-    def set_levels(self, lo: float, hi: float) -> None:
-        self.image_item.setLevels((lo, hi))
-        self.histogram.setLevels(lo, hi)
+    def set_levels(self, lo: float, hi: float, *, manual: bool = False) -> None:
+        self._setting_levels = True
+        try:
+            self.image_item.setLevels((lo, hi))
+            self.histogram.setLevels(lo, hi)
+        finally:
+            self._setting_levels = False
+        self.levels_changed.emit(float(lo), float(hi), manual)
+
+    def set_window(self, width: float, level: float) -> None:
+        """Set the grey window numerically: ``width`` around the centre ``level`` (a manual change)."""
+        width = max(float(width), 1e-6)
+        self.set_levels(level - width / 2, level + width / 2, manual=True)
+
+    def _histogram_levels(self, *_: Any) -> None:
+        if not self._setting_levels:  # the analyst dragged the histogram's region
+            lo, hi = self.levels()
+            self.levels_changed.emit(lo, hi, True)
 
     def levels(self) -> tuple[float, float]:
         lo, hi = self.image_item.getLevels()
@@ -221,7 +247,7 @@ class SliceView(QWidget):
         step = max(width, 1e-6) / 200.0  # 200 pixels of drag = the current width
         width = max(width + dx * step, 1e-6)
         centre -= dy * step
-        self.set_levels(centre - width / 2, centre + width / 2)
+        self.set_levels(centre - width / 2, centre + width / 2, manual=True)
 
     # -- heatmap and overlay options ----------------------------------------
     def set_heat_opacity(self, value: float) -> None:

@@ -59,6 +59,25 @@ def _spin(lo: int, hi: int, value: int, step: int = 1) -> QSpinBox:
     return box
 
 
+def default_model_name(library: Path | None = None) -> str:
+    """``model-YYYYmmdd-HHMMSS``, with ``-2``, ``-3``... when the library already has that folder.
+
+    Two dialogs opened in the same second (or the minute, as names once
+    were) must not train into one folder.
+    """
+    library = library or model_library_dir()
+    base = datetime.now().strftime("model-%Y%m%d-%H%M%S")
+    name, n = base, 1
+    while (library / name).exists() or name in _NAMES_GIVEN:
+        n += 1
+        name = f"{base}-{n}"
+    _NAMES_GIVEN.add(name)
+    return name
+
+
+_NAMES_GIVEN: set[str] = set()  # names offered by open dialogs whose folders do not exist yet
+
+
 def format_seconds(seconds: float) -> str:
     """Return ``"1:05:03"`` / ``"5:03"`` for a duration in seconds."""
     seconds = max(0, int(round(seconds)))
@@ -104,7 +123,7 @@ class TrainDialog(QDialog):
         add, remove = QPushButton("Add set…"), QPushButton("Remove")
         add.clicked.connect(self._browse_set)
         remove.clicked.connect(self._remove_selected_sets)
-        self.name = QLineEdit(datetime.now().strftime("model-%Y%m%d-%H%M"))
+        self.name = QLineEdit(default_model_name())
         self.profile = QComboBox()
         self.profile.addItems(_profiles())
         self.tile_size = _spin(8, 512, 64, 8)
@@ -222,8 +241,9 @@ class TrainDialog(QDialog):
             return self._say("Add at least one training set.", error=True)
         if not name or Path(name).name != name or name.startswith("."):
             return self._say("Give the model a plain folder name.", error=True)
-        if (out / "model.json").exists():
-            return self._say(f"A model named {name!r} exists; choose another name.", error=True)
+        if (out / "model.json").exists() or (out.exists() and any(out.iterdir())):
+            return self._say(f"A model named {name!r} exists (or is being trained); choose another name.",
+                             error=True)
         self._launch(resume=False)
 
     def resume(self) -> None:

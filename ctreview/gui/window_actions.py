@@ -17,7 +17,9 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from ctreview.errors import CtreviewError
 from ctreview.gui import settings as settings_mod
 from ctreview.gui.dialogs import OPEN_FILTER, show_error
+from ctreview.gui.notices import plural
 from ctreview.gui.review_actions import ReviewActions
+from ctreview.gui.trust_actions import TrustActions
 from ctreview.scoring.settings import ScoringSettings
 from ctreview.workers import load_volume, roi_task, score_task
 from ctreview.workers.tasks import ResultsBatch, ValueRange, VolumeOpened, VolumeRegistered
@@ -25,7 +27,7 @@ from ctreview.workers.tasks import ResultsBatch, ValueRange, VolumeOpened, Volum
 log = logging.getLogger(__name__)
 
 
-class WindowActions(ReviewActions):
+class WindowActions(TrustActions, ReviewActions):
     """Handlers of :class:`MainWindow`; expects its widgets and ``session``/``runner``."""
 
     # -- workspace ----------------------------------------------------------
@@ -59,7 +61,29 @@ class WindowActions(ReviewActions):
         path, _ = QFileDialog.getOpenFileName(self, "Open volume",
                                               settings_mod.last_folder(self.settings), OPEN_FILTER)
         if path:
-            self.open_path(path)
+            self.open_path(self.whole_stack_of(path))
+
+    def whole_stack_of(self, path: str | Path) -> Path:
+        """``path``, or its folder when it is one slice of a stack and the analyst wants the stack."""
+        from ctreview.io.folder import slice_stack
+
+        stack = slice_stack(path)
+        if not stack:
+            return Path(path)
+        answer = QMessageBox.question(
+            self, "Open the whole stack?",
+            f"{Path(path).name} is one slice of {len(stack)} like-named slices in {Path(path).parent}.\n\n"
+            f"Open the whole stack of {len(stack)} slices as one volume?\n(No opens this slice alone.)")
+        return Path(path).parent if answer == QMessageBox.StandardButton.Yes else Path(path)
+
+    def open_folder_dialog(self, *, title: str = "Open a folder of slices (TIFF, PNG or DICOM)") -> None:
+        """Pick a folder of slice files (or a DICOM series) and open it as one volume."""
+        folder = QFileDialog.getExistingDirectory(self, title, settings_mod.last_folder(self.settings))
+        if folder:
+            self.open_path(folder)
+
+    def open_dicom_dialog(self) -> None:
+        self.open_folder_dialog(title="Open a DICOM series (its folder)")
 
     def open_path(self, path: str | Path, *, autoscore: bool = False) -> None:
         """Open the volume at ``path`` in a worker; the first slice shows as soon as it is read."""
@@ -107,16 +131,15 @@ class WindowActions(ReviewActions):
     def _on_load(self, event: Any) -> None:
         if isinstance(event, VolumeOpened):
             volume = event.volume
+            self.reset_volume_state(volume)
             self.session.set_volume(volume)
-            self.setWindowTitle(f"ctreview — {Path(volume.path or self._loading).name}")
-            self.statusBar().showMessage(f"{Path(volume.path or self._loading).name}: "
-                                         f"{' × '.join(map(str, volume.shape))} (z, y, x), "
-                                         f"{volume.dtype}", 8000)
+            name = Path(volume.path or self._loading).name
+            self.setWindowTitle(f"ctreview — {name}")
+            self.statusBar().showMessage(self.volume_status(volume, name), 12000)
             settings_mod.add_recent(self.settings, self._loading)
-            for warning in volume.warnings:
-                log.warning("%s: %s", volume.path, warning)
         elif isinstance(event, VolumeRegistered):
             self.session.attach(event.volume_id, event.decisions, event.run_id, event.scores)
+            self.after_registered(event.run_id)
             if self._autoscore:  # the scoring task finds the ROI itself
                 self._autoscore = False
                 self._score_clicked()
@@ -154,6 +177,8 @@ class WindowActions(ReviewActions):
             self._add_hinted_model(infos)
         self.scoring.set_models(list(self._model_infos.values()), keep=str(keep) if keep else None)
         self._model_hint = None
+        if self.session.volume is not None:
+            self.check_model_fit()  # a new model may fit the open volume
 
     def _add_hinted_model(self, infos: list[Any]) -> None:
         from ctreview.model import ModelInfo, read_meta
@@ -170,6 +195,7 @@ class WindowActions(ReviewActions):
                                                  int(meta.get("tile_size", 0)), str(meta.get("created", "")))
 
     def _model_changed(self) -> None:
+        self.update_banner()
         if self.session.volume_id is not None and not self.runner.is_running("score"):
             self._start_roi()
 
@@ -182,6 +208,7 @@ class WindowActions(ReviewActions):
 
     def _on_roi(self, roi: Any) -> None:
         self.session.set_roi(roi, self.scoring.model_path())
+        self.add_warnings(list(roi.warnings))
 
     # -- scoring ------------------------------------------------------------
     def _score_clicked(self) -> None:
@@ -201,6 +228,7 @@ class WindowActions(ReviewActions):
         self.scoring.set_running(True, total)
         self._score_started = time.monotonic()
         self._slice_at_start = session.current
+        self._scoring_model = model_path
         self.runner.start("score", score_task, session.volume, model_path, ScoringSettings(mode=mode),
                           workspace=session.workspace, roi=roi,
                           on_yield=self._on_score, on_return=self._on_scored)
@@ -214,6 +242,9 @@ class WindowActions(ReviewActions):
             self.session.start_run(event.run_id)
             self.session.set_roi(event.roi, self.scoring.model_path())
             self.scoring.set_total(event.total)
+            self._run_model, self._run_domain = self._scoring_model, event.domain or None
+            self.add_warnings(list(event.roi.warnings))
+            self.update_banner()
 
     def _on_scored(self, summary: Any) -> None:
         self.scoring.set_running(False)
@@ -221,8 +252,12 @@ class WindowActions(ReviewActions):
         above = self.session.above_threshold()
         seconds = time.monotonic() - self._score_started
         self.scoring.rate.setText(f"{len(scores)} slices in {seconds:.0f} s")
-        self.statusBar().showMessage(f"Scored {len(scores)} slices in {seconds:.1f} s; "
-                                     f"{above} above the threshold", 15000)
+        self._run_domain = summary.domain or None
+        self.update_banner()
+        text = f"Scored {plural(len(scores), 'slice')} in {seconds:.1f} s; {above} above the threshold"
+        if self._run_domain and not self._run_domain.get("ok", True):
+            text += "; the model was not trained for this volume (see the banner)"
+        self.statusBar().showMessage(text, 15000)
         order = self.slice_list.proxy.slices_in_order()
         if order and self.session.current == self._slice_at_start:
             # the analyst has not moved meanwhile: start the review at rank 1
@@ -231,10 +266,11 @@ class WindowActions(ReviewActions):
 
     def cancel_scoring(self) -> None:
         """Stop a running scoring; the slices scored so far stay."""
-        if self.runner.is_running("score"):
+        running = self.runner.is_running("score")
+        if running:
             self.runner.cancel("score")
             self.statusBar().showMessage("Scoring cancelled; the slices scored so far are kept", 8000)
-        self.scoring.set_running(False)
+        self.scoring.set_running(False, cancelled=running)
 
     def escape(self) -> None:
         if self.decision_bar.note.hasFocus():
@@ -249,6 +285,11 @@ class WindowActions(ReviewActions):
                   "roi": "Cannot find the part", "export": "Export failed"}
         if name == "load":
             self.load_bar.hide()
+            where = Path(getattr(self, "_loading", "") or "").name
+            self.statusBar().showMessage(f"Could not open {where}" if where else "", 10000)
+        if name in ("fit", "stored_run"):  # a check that cannot run must not interrupt the analyst
+            log.warning("%s: %s", name, exc)
+            return
         if name == "score":
             self.scoring.set_running(False)
         if name == "export":

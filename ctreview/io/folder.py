@@ -1,6 +1,7 @@
 """A folder of 2D slices (TIFF or PNG), one file per slice, in natural order."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from ctreview.io._tiffmeta import complete_spacing, tiff_spacing
 from ctreview.io._util import file_error, grey_dtype, native, natural_key, to_grey
 from ctreview.io.volume import Volume
 
-__all__ = ["open_slice_folder", "SLICE_SUFFIXES", "slice_files"]
+__all__ = ["open_slice_folder", "SLICE_SUFFIXES", "slice_files", "slice_stack"]
 
 SLICE_SUFFIXES = {".tif": "tiff", ".tiff": "tiff", ".png": "png"}
 
@@ -36,6 +37,54 @@ def slice_files(folder: Path) -> tuple[list[Path], str, list[str]]:
     notes = [f"ignoring {len(v)} {k.upper()} file(s) next to the {kind.upper()} slices"
              for k, v in families.items() if k != kind]
     return sorted(families[kind], key=natural_key), kind, notes
+
+
+MIN_STACK = 3
+"""Like-named single-slice files it takes to call them a stack."""
+
+
+def _pattern(name: str) -> str:
+    return re.sub(r"\d+", "#", name.lower())
+
+
+def _is_single_slice(path: Path) -> bool:
+    """Whether a file holds one 2-D image (a slice of a stack), from its header."""
+    suffix = path.suffix.lower()
+    if suffix == ".dcm":
+        return True  # a DICOM file is one slice of its series
+    if suffix not in SLICE_SUFFIXES:
+        return False
+    try:
+        if SLICE_SUFFIXES[suffix] == "tiff":
+            with tifffile.TiffFile(path) as tif:
+                shape = tif.pages[0].shape
+                return len(tif.pages) == 1 and (len(shape) == 2 or (len(shape) == 3 and shape[-1] <= 4))
+        return True
+    except Exception:  # unreadable: let open_volume say why
+        return False
+
+
+def slice_stack(path: str | Path) -> list[Path]:
+    """The like-named slice files beside ``path``, in natural order, when it is one slice of a stack.
+
+    A single-image TIFF, PNG or DICOM file in a folder of files named alike
+    (``cell_001.tif``, ``cell_002.tif``...: the same name where digits
+    differ) is usually one slice of a volume. Returns those files (``path``
+    among them) when there are at least :data:`MIN_STACK`, else ``[]``. A multi-page
+    TIFF is a volume by itself: ``[]``.
+    """
+    path = Path(path)
+    if not path.is_file() or not _is_single_slice(path):
+        return []
+    pattern, suffix = _pattern(path.name), path.suffix.lower()
+    if "#" not in pattern:
+        return []
+    try:
+        siblings = [p for p in path.parent.iterdir() if p.is_file() and p.suffix.lower() == suffix
+                    and not p.name.startswith(".") and _pattern(p.name) == pattern]
+    except OSError:
+        return []
+    return sorted(siblings, key=natural_key) if len(siblings) >= MIN_STACK else []
 
 
 def _probe(path: Path, kind: str) -> tuple[tuple[int, ...], np.dtype]:

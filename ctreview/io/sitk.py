@@ -24,6 +24,9 @@ _FORMATS = {".nrrd": "nrrd", ".nhdr": "nrrd", ".mha": "mha", ".mhd": "mha",
 def _sitk():
     import SimpleITK as sitk  # imported late: it takes a while and only these formats need it
 
+    # ITK prints warnings ("GDCMSeriesFileNames ... No Series were found") straight to
+    # stderr; ours are one-line errors and Volume.warnings, so its chatter is silenced
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
     return sitk
 
 

@@ -125,6 +125,7 @@ class Volume:
         self.warnings: list[str] = []
         self._range: tuple[float, float] | None = None
         self._nonfinite_seen = False
+        self._no_finite = False
         for message in warnings:
             self._warn(message)
         if self.dtype.kind == "f":
@@ -205,6 +206,7 @@ class Volume:
                 if block.size:
                     lo, hi = min(lo, float(block.min())), max(hi, float(block.max()))
             if lo > hi:
+                self._no_finite = True
                 self._warn("no finite values in the volume")
                 lo = hi = 0.0
             self._range = (lo, hi)
@@ -225,11 +227,26 @@ class Volume:
 
     # -- non-finite values --------------------------------------------------
     def _check_nonfinite_sample(self) -> None:
+        """Note NaN/inf in a sample of slices; refuse a volume without a single finite value.
+
+        Raises
+        ------
+        CtreviewError
+            "no finite values", rather than a later "the volume is constant".
+        """
         n = self.shape[0]
+        any_finite = False
         for z in np.unique(np.linspace(0, n - 1, min(n, 8)).round().astype(int)):
-            if not np.isfinite(self._read_raw(int(z), int(z) + 1)).all():
+            finite = np.isfinite(self._read_raw(int(z), int(z) + 1))
+            any_finite = any_finite or bool(finite.any())
+            if not finite.all():
                 self._note_nonfinite()
-                return
+                if any_finite:
+                    return
+        if not any_finite:
+            self.value_range()
+            if self._no_finite:
+                raise CtreviewError(self.path, "no finite values: every voxel is NaN or infinite")
 
     def _note_nonfinite(self) -> None:
         if not self._nonfinite_seen:

@@ -80,3 +80,33 @@ def _check_v2(meta: dict, meta_path: Path) -> None:
     threshold = fusion.get("threshold")
     if not isinstance(threshold, (int, float)) or not math.isfinite(threshold) or threshold <= 0:
         raise CtreviewError(meta_path, "model description has an invalid fused threshold")
+
+
+def read_fingerprint(meta: dict) -> dict | None:
+    """Return the domain fingerprint of a model's ``model.json`` (see :mod:`ctreview.model.domain`).
+
+    None for models without one (older models) or with one of a version or
+    shape this ctreview does not read: they are then never flagged for it.
+    """
+    from ctreview.model.domain import FINGERPRINT_VERSION
+
+    domain = meta.get("domain") if isinstance(meta, dict) else None
+    if not isinstance(domain, dict) or domain.get("version") != FINGERPRINT_VERSION:
+        return None
+    intensity = domain.get("intensity")
+    if intensity is not None and not (isinstance(intensity, dict)
+                                      and all(isinstance(intensity.get(k), list) for k in ("median", "min", "max"))):
+        return None
+    return domain
+
+
+def refuse_overwrite(out: str | Path, *, resume: bool = False, force: bool = False) -> None:
+    """Raise :class:`CtreviewError` when ``out`` already holds a model (``model.json``, weights).
+
+    Training calls it before reading anything, the command line before
+    importing torch; ``resume`` (continue a checkpoint) or ``force`` allow it.
+    """
+    held = [name for name in (META_FILE, WEIGHTS_FILE) if (Path(out) / name).exists()]
+    if held and not (resume or force):
+        raise CtreviewError(out, f"already holds a model ({', '.join(held)}); choose another output folder, "
+                                 "or replace it with --force (the old model is lost)")

@@ -26,7 +26,7 @@ from reportlab.pdfgen import canvas
 from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from ctreview import __version__
-from ctreview.report.data import ReportData, clean_path
+from ctreview.report.data import ReportData, clean_path, clean_text
 from ctreview.report.plot import score_plot
 
 FONT, FONT_BOLD = "CtreviewVera", "CtreviewVeraBold"
@@ -110,6 +110,7 @@ def _summary(data: ReportData, st: dict) -> list:
         ("Format", vol["format"] or "–"), ("Shape (z × y × x)", " × ".join(map(str, vol["shape"]))),
         ("Spacing (mm, z y x)", " × ".join(f"{s:g}" for s in vol["spacing"])),
         ("Model", f"{model.get('name') or '–'} ({clean_path(model.get('path'))})"),
+        ("Model domain", _domain_text((run.get("summary") or {}).get("domain"))),
         ("Calibration threshold", _fmt(data.threshold)),
         ("Mode / device", f"{run['mode']} / {run['device']}"),
         ("Scoring run", f"#{run['id']}, started {run['started_at'][:19]}, "
@@ -123,7 +124,7 @@ def _summary(data: ReportData, st: dict) -> list:
                   ("Flagged", counts["flagged"]), ("Accepted", counts["accepted"]),
                   ("Unsure", counts["unsure"]), ("Unreviewed", counts["unreviewed"])]
     width = A4[0] - 36 * mm
-    story = [_p("CT inspection report", st["title"]),
+    story = [_p("CT inspection report", st["title"]), *_trust(data, st),
              Table([(k, _p(v, st["body"])) for k, v in facts], colWidths=[42 * mm, width - 42 * mm],
                    style=GRID), Spacer(1, 4 * mm),
              Table([(k, str(v)) for k, v in count_rows], colWidths=[42 * mm, 30 * mm], style=GRID,
@@ -133,6 +134,29 @@ def _summary(data: ReportData, st: dict) -> list:
                         n_slices=int(vol["shape"][0]), width=width, height=62 * mm, font=FONT)]
     story += [_p(note, st["warn"]) for note in data.notes]
     return story
+
+
+def _domain_text(domain: dict | None) -> str:
+    if not domain:
+        return "not checked (scored before domain checks)"
+    if not domain.get("ok", True):
+        return "OUTSIDE the model's training domain (see above)"
+    if (domain.get("checks") or {}).get("fingerprint"):
+        return "not checked: the model has no domain fingerprint"
+    return "inside the model's training domain"
+
+
+def _trust(data: ReportData, st: dict) -> list:
+    """First-page notices: the run was outside the model's domain; what loading and the ROI found doubtful."""
+    domain = (data.run.get("summary") or {}).get("domain") or {}
+    out = []
+    if domain and not domain.get("ok", True):
+        reason = clean_text(domain.get("reason", "")).removeprefix("outside the model's training domain: ")
+        out.append(_p(f"Warning: the model was not trained for volumes like this one: {reason}.", st["warn"]))
+    warnings = (domain.get("checks") or {}).get("warnings") or []
+    if warnings:
+        out.append(_p("Input warnings: " + "; ".join(clean_text(w, keep_newlines=False) for w in warnings), st["body"]))
+    return out + ([Spacer(1, 3 * mm)] if out else [])
 
 
 def _flagged_block(row: dict, png: bytes | None, data: ReportData, st: dict) -> KeepTogether:

@@ -41,11 +41,20 @@ class Session:
     decisions: dict[int, dict] = field(default_factory=dict)
 
 
-def open_workspace(path: str | Path | None = None) -> Workspace:
-    """Open (creating if needed) a workspace; None means :func:`ctreview.paths.default_workspace`."""
+def open_workspace(path: str | Path | None = None, *, create: bool = True) -> Workspace:
+    """Open (creating if needed) a workspace; None means :func:`ctreview.paths.default_workspace`.
+
+    With ``create=False`` (commands that only read: reports, exports) a
+    missing file is a :class:`CtreviewError` and nothing is created on disk.
+    """
     if path is None:
         from ctreview.paths import default_workspace
         path = default_workspace()
+    if not create:
+        full = Path(path).expanduser().absolute()
+        if not full.exists():
+            raise CtreviewError(full, "no workspace here: nothing was scored or reviewed with it "
+                                      "(`ctreview score VOLUME --workspace PATH` starts one)")
     return Workspace(path)
 
 

@@ -8,14 +8,15 @@ run folder, and returns the :class:`RunSummary`.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from ctreview.io import VolumeLike, as_volume
 from ctreview.io.images import check_stack
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.detector import Detector
+from ctreview.model.domain import DomainCheck, check_scores, merge
 from ctreview.progress import StopFlag, relay
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
@@ -43,6 +44,9 @@ class RunStarted:
     device : str
     settings : ScoringSettings
         As stored with the run (profile resolved).
+    domain : dict
+        The volume against the model's domain fingerprint, before scoring
+        (``{"ok", "reason", "checks"}``; the summary's adds the run's scores).
     """
 
     run_id: int | None
@@ -51,6 +55,7 @@ class RunStarted:
     total: int
     device: str
     settings: ScoringSettings
+    domain: dict[str, Any] = field(default_factory=dict)
 
 
 ScoringEvent = Union[RunStarted, SliceResult]
@@ -77,6 +82,30 @@ def resolve_model(volume: VolumeLike, model_dir: str | Path | None, *, profile: 
         return model, roi
     model = load_model(model_dir, device)
     return model, extract_roi(volume, profile or model.profile, tile_size=model.tile_size)
+
+
+MIN_SLICES_FOR_SHARE = 8
+"""A cancelled run's share of slices above threshold is judged from this many slices on."""
+
+
+def volume_domain(volume: VolumeLike, model: AnomalyModel | Detector, roi: RoiResult) -> DomainCheck:
+    """The volume against the model's fingerprint (:mod:`ctreview.model.domain`); never raises for it.
+
+    ``checks["warnings"]`` holds the volume's load warnings and the ROI's.
+    """
+    from ctreview.errors import CtreviewError
+    from ctreview.model.domain import compare, volume_features
+    from ctreview.model.meta import read_fingerprint
+
+    try:
+        check = compare(read_fingerprint(model.meta), volume_features(volume, roi))
+    except (CtreviewError, ValueError, IndexError) as exc:  # a check that cannot run must not stop scoring
+        check = DomainCheck(True, "", {"error": f"domain check not possible: {exc}"})
+    # what loading and the ROI found doubtful travels with the run, so reports state it
+    warnings = list(dict.fromkeys([*getattr(volume, "warnings", []), *roi.warnings]))
+    if warnings:
+        check.checks["warnings"] = warnings
+    return check
 
 
 def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings | None = None, *,
@@ -115,6 +144,12 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: Sc
     RunSummary
     """
     volume = as_volume(volume)
+    unknown = sorted(set(maps) - set(getattr(model, "scorers", {})))
+    if unknown:
+        from ctreview.errors import CtreviewError
+
+        known = ", ".join(getattr(model, "scorers", {})) or "none (a format-1 model has one map)"
+        raise CtreviewError(model.path, f"no scorer {', '.join(unknown)} in this model (its scorers: {known})")
     check_stack(volume)
     cfg = settings or ScoringSettings()
     roi = roi if roi is not None else find_roi(volume, model, cfg)
@@ -124,16 +159,13 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: Sc
         volume_id = workspace.add_volume(volume)
         model_id = workspace.add_model(model.path or "", dict(model.meta))
         run_id = workspace.start_run(volume_id, model_id, cfg.mode, cfg.to_dict(), str(model.device))
-    unknown = sorted(set(maps) - set(getattr(model, "scorers", {})))
-    if unknown:
-        from ctreview.errors import CtreviewError
-
-        known = ", ".join(getattr(model, "scorers", {})) or "none (a format-1 model has one map)"
-        raise CtreviewError(model.path, f"no scorer {', '.join(unknown)} in this model (its scorers: {known})")
     writer = RunWriter(out, volume.shape, tuple(maps)) if out is not None else None
-    yield RunStarted(run_id, volume_id, roi, len(roi.slices), str(model.device), cfg)
+    domain = volume_domain(volume, model, roi)
+    yield RunStarted(run_id, volume_id, roi, len(roi.slices), str(model.device), cfg, domain.to_dict())
+    relative: dict[int, float] = {}
 
     def record(result: SliceResult) -> None:
+        relative[result.index] = result.relative
         if writer is not None:
             writer.add(result)
         if workspace is not None and run_id is not None:
@@ -141,6 +173,8 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: Sc
 
     summary = yield from relay(score_volume(volume, model, cfg, roi=roi, should_stop=should_stop), record)
     summary.run_id = run_id
+    enough = not summary.cancelled or len(relative) >= MIN_SLICES_FOR_SHARE
+    summary.domain = merge(domain, check_scores(relative.values()) if enough else None).to_dict()
     if writer is not None:
         writer.close(summary)
     if workspace is not None and run_id is not None:

@@ -62,6 +62,9 @@ class RunSummary:
         With independent images: ``index``, ``name`` and ``size`` (y, x) of each, in slice order.
     warnings : list of str
         What was doubtful about the input (no spacing, unrelated slices, ...).
+    domain : dict
+        ``{"ok", "reason", "checks"}``: the volume and the run's scores
+        against the model's training domain (:mod:`ctreview.model.domain`).
     """
 
     model: dict[str, Any]
@@ -79,6 +82,7 @@ class RunSummary:
     layout: str = "volume"
     warnings: list[str] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
+    domain: dict[str, Any] = field(default_factory=dict)
 
     @property
     def mode(self) -> str:

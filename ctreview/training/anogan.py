@@ -23,6 +23,7 @@ import torch
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.device import pick_device
+from ctreview.model.meta import refuse_overwrite
 from ctreview.model.nets import NetConfig
 from ctreview.model.store import save_model
 from ctreview.progress import StopFlag, drain
@@ -36,6 +37,9 @@ from ctreview.training.data import collect_tiles
 from ctreview.training.settings import TrainEvent, TrainSettings
 
 log = logging.getLogger(__name__)
+
+MIN_TILES = 32
+"""Fewer training tiles than this (one batch) train a model that knows nothing: refused unless forced."""
 
 
 def _window(tiles: np.ndarray, percentiles: tuple[float, float]) -> tuple[float, float]:
@@ -180,8 +184,8 @@ def settings_from(**options: Any) -> TrainSettings:
 
 def iter_train(inputs: Any, out: str | Path, settings: TrainSettings | None = None, *,
                profile: Any = "whole-part", device: str = "auto", resume: bool = False,
-               name: str | None = None,
-               should_stop: StopFlag | None = None) -> Generator[TrainEvent, None, Path]:
+               name: str | None = None, should_stop: StopFlag | None = None,
+               force: bool = False) -> Generator[TrainEvent, None, Path]:
     """Train a model on normal data and write it to the folder ``out``.
 
     Parameters
@@ -202,6 +206,9 @@ def iter_train(inputs: Any, out: str | Path, settings: TrainSettings | None = No
         The model's name (default: the folder's).
     should_stop : callable, optional
         Polled between iterations.
+    force : bool
+        Replace a model already in ``out``, and train on fewer than
+        :data:`MIN_TILES` tiles; both are refused otherwise.
 
     Yields
     ------
@@ -216,7 +223,8 @@ def iter_train(inputs: Any, out: str | Path, settings: TrainSettings | None = No
     Raises
     ------
     CtreviewError
-        Unreadable inputs, no tiles, a checkpoint that does not match.
+        Unreadable inputs, no or too few tiles, a checkpoint that does not
+        match, a model already in ``out`` (without ``resume`` or ``force``).
     Cancelled
         ``should_stop`` returned true; a checkpoint was written.
     """
@@ -224,8 +232,10 @@ def iter_train(inputs: Any, out: str | Path, settings: TrainSettings | None = No
     if s.loss not in ("dcgan", "wgan-gp"):
         raise CtreviewError(None, f"unknown loss {s.loss!r}; use dcgan or wgan-gp")
     out = Path(out)
+    refuse_overwrite(out, resume=resume, force=force)  # before anything is read or written
     t0 = time.perf_counter()
     tileset = collect_tiles(inputs, profile, s.tile_size, s.stride)
+    _refuse_few_tiles(tileset, force)
     held = split_groups(tileset.groups, s.holdout, s.seed)
     if held.all() or not held.any():
         held = np.zeros(len(held), bool)  # too little data to hold out: calibrate on training tiles
@@ -245,6 +255,7 @@ def iter_train(inputs: Any, out: str | Path, settings: TrainSettings | None = No
         calibrate_contrast(run.model, tileset.volumes, profile, fpr=s.fpr,
                            settings=ScoringSettings(seed=s.seed), should_stop=should_stop)
     meta = _meta(s, tileset, held, profile, aug, calibration, run, time.perf_counter() - t0, dev, name)
+    meta["domain"] = _domain(tileset, train_tiles, profile, s.tile_size, calibration)
     save_model(run.model, out, meta)
     ckpt.unlink(missing_ok=True)
     yield TrainEvent("done", s.epochs, s.epochs, 1, 1)
@@ -253,10 +264,27 @@ def iter_train(inputs: Any, out: str | Path, settings: TrainSettings | None = No
 
 def train(inputs: Any, out: str | Path, *, profile: Any = "whole-part", device: str = "auto",
           resume: bool = False, name: str | None = None, should_stop: StopFlag | None = None,
-          on_event: Callable[[TrainEvent], None] | None = None, **options: Any) -> Path:
+          on_event: Callable[[TrainEvent], None] | None = None, force: bool = False, **options: Any) -> Path:
     """Run :func:`iter_train` to its end; ``options`` are :class:`TrainSettings` fields."""
     return drain(iter_train(inputs, out, settings_from(**options), profile=profile, device=device,
-                            resume=resume, name=name, should_stop=should_stop), on_event)
+                            resume=resume, name=name, should_stop=should_stop, force=force), on_event)
+
+
+def _refuse_few_tiles(tileset, force: bool) -> None:
+    n = len(tileset.tiles)
+    if n < MIN_TILES and not force:
+        slices = len(set(tileset.groups.tolist()))
+        raise CtreviewError(None, f"only {n} training tile{'s' if n != 1 else ''} (from {slices} "
+                                  f"slice{'s' if slices != 1 else ''}): a model needs at least {MIN_TILES} "
+                                  "to learn anything, and a few hundred (about 8 normal volumes) to be useful; "
+                                  "add normal data, or train anyway with --force")
+
+
+def _domain(tileset, train_tiles: np.ndarray, profile: Any, tile_size: int, calibration: dict) -> dict:
+    """The training data's domain fingerprint (``model.json["domain"]``)."""
+    from ctreview.model.domain import fingerprint_volumes
+
+    return fingerprint_volumes(tileset.volumes, profile, tile_size, tiles=train_tiles, calibration=calibration)
 
 
 def _meta(s: TrainSettings, tileset, held: np.ndarray, profile: Any, aug: dict, calibration: dict,

@@ -116,7 +116,7 @@ def _fit_anogan(normals: list[NormalVolume], part: Part, s: DetectorSettings, ou
 
 def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings | None = None, *,
                         profile: Any = "whole-part", device: str = "auto", name: str | None = None,
-                        images: bool = False,
+                        images: bool = False, force: bool = False,
                         should_stop: StopFlag | None = None) -> Generator[TrainEvent, None, Path]:
     """Train a fused model on normal data and write it to the folder ``out``.
 
@@ -132,6 +132,9 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
         ROI profile (``whole-image`` suits images without air around the part).
     images : bool
         Every file (or page) is an independent image: no context along z.
+    force : bool
+        Replace a model already in ``out``, and train on fewer than
+        :data:`MIN_SLICES` normal slices; both are refused otherwise.
 
     Yields
     ------
@@ -142,14 +145,18 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
     -------
     Path
     """
+    from ctreview.model.meta import refuse_overwrite
+
     s = settings or DetectorSettings()
     t0 = time.perf_counter()
     out = Path(out)
+    refuse_overwrite(out, force=force)  # before anything is read or written
     dev = pick_device(device)
     normals = [image_volume(list(inputs) if not isinstance(inputs, (str, Path)) else [inputs], profile,
                             s.tile_size)] if images else gather_volumes(inputs, profile, s.tile_size)
     layout = "images" if images else "volume"
     offsets = () if images else tuple(s.offsets)
+    _refuse_little_data(normals, force)
     fit, held = split(normals, s.holdout, s.seed)
     window = _window(normals, fit, s.percentiles)
     out.mkdir(parents=True, exist_ok=True)
@@ -168,11 +175,36 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
     fused = yield from fused_maxima(detector, normals, held, should_stop)
     detector.fusion = calibrate_fusion(maxima, fused, rule=s.fusion, fpr=s.fpr)
     meta = _meta(s, normals, fit, held, prof_name, layout, maxima, fused, time.perf_counter() - t0, dev, name)
+    meta["domain"] = _domain(normals, fit, detector, fused, prof_name, s)
     from ctreview.model.store import save_detector
 
     save_detector(detector, out, meta)
     yield TrainEvent("done", 1, 1, 1, 1)
     return out
+
+
+MIN_SLICES = 16
+"""Fewer normal slices than this cannot both fit the scorers and set their thresholds: refused unless forced."""
+
+
+def _refuse_little_data(normals: list[NormalVolume], force: bool) -> None:
+    n = sum(len(v.slices) for v in normals)
+    if n < MIN_SLICES and not force:
+        raise CtreviewError(None, f"only {n} normal slice{'s' if n != 1 else ''} with a ROI: a model needs at "
+                                  f"least {MIN_SLICES} (some fit the scorers, the rest set the thresholds); "
+                                  "add normal data, or train anyway with --force")
+
+
+def _domain(normals: list[NormalVolume], fit: Part, detector: Detector, fused: list[float], profile: str,
+            s: DetectorSettings) -> dict:
+    """The training data's domain fingerprint (``model.json["domain"]``, see :mod:`ctreview.model.domain`)."""
+    from ctreview.model.domain import training_fingerprint, volume_features
+
+    features = [volume_features(normals[i].volume, normals[i].roi, slices=ks) for i, ks in fit]
+    threshold = detector.fusion.threshold
+    scores = {"fpr": s.fpr, "fast": {"threshold": threshold, "slice_score_quantiles": {
+        q: float(np.quantile(fused, float(q))) for q in ("0.5", "0.9", "0.99")} if fused else {}}}
+    return training_fingerprint(features, None, scores, profile=profile, tile_size=s.tile_size)
 
 
 def _meta(s: DetectorSettings, normals: list[NormalVolume], fit: Part, held: Part, profile: str, layout: str,

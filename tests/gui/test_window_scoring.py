@@ -80,9 +80,9 @@ def test_close_during_a_run_stops_it_cleanly(qtbot, window, phantom_file, tiny_m
     _open_with_model(qtbot, window, phantom_file, tiny_model)
     window.start_scoring(window.scoring.model_path(), "anogan")
     qtbot.waitUntil(lambda: window.session.run_id is not None, timeout=30000)
-    window.close()
+    window.close()  # asks first (the messages fixture answers Yes)
     qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 0, timeout=5000)
-    assert not messages
+    assert [(kind, title) for kind, title, _ in messages] == [("question", "Scoring is running")]
     assert not window.runner.is_running("score")
 
 

@@ -11,8 +11,7 @@ from ctreview.io import open_volume
 from ctreview.model import load_model
 from ctreview.progress import drain
 from ctreview.results import SliceResult
-from ctreview.roi import extract_roi
-from ctreview.roi import stitch
+from ctreview.roi import extract_roi, stitch
 from ctreview.scoring import CSV_HEADER, ScoringSettings, run_scoring, score_volume, write_run
 
 
@@ -117,12 +116,14 @@ def test_write_run_from_a_list(setup, tmp_path):
     assert (tmp_path / "r" / "scores.csv").read_text().count("\n") == len(results) + 1
 
 
-def test_stitch_averages_overlaps_and_masks():
+def test_stitch_blends_overlaps_and_masks():
     maps = np.stack([np.ones((4, 4)), 3 * np.ones((4, 4))]).astype(np.float32)
     mask = np.ones((6, 8), bool)
     mask[:, 7] = False
     out = stitch(maps, [(0, 0), (0, 2)], (6, 8), mask, sigma=0)
-    assert out[0, 0] == 1 and out[0, 2] == 2 and out[0, 5] == 3
+    assert out[1, 1] == pytest.approx(1) and out[1, 5] == pytest.approx(3)  # one tile: its own value
+    assert 1 < out[1, 2] < 2 < out[1, 3] < 3  # overlap: each tile counts most where it sees the middle
+    assert 0 < out[0, 0] < 1  # a lone tile's corner fades
     assert out[5, 0] == 0 and out[0, 7] == 0
 
 
