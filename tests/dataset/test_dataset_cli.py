@@ -90,8 +90,9 @@ def test_cli_export_with_score_run_folders_then_train_from_the_set(reviewed, tmp
     assert n > 0
 
     model_dir = tmp_path / "model"
-    assert main(["train", str(out), "--out", str(model_dir), "--tile-size", "32", "--epochs", "1",
-                 "--latent-dim", "16", "--width", "8", "--batch-size", "32", "--device", "cpu"]) == 0
+    assert main(["train", str(out), "--out", str(model_dir), "--engine", "anogan", "--tile-size", "32",
+                 "--epochs", "1", "--latent-dim", "16", "--width", "8", "--batch-size", "32",
+                 "--device", "cpu"]) == 0
     model = load_model(model_dir, device="cpu")
     assert model.tile_size == 32 and model.meta["data"]["tiles"] == n
     # the sources are still on disk: z-contrast is calibrated on their exported slices only
@@ -129,3 +130,22 @@ def test_cli_export_warns_about_above_threshold_slices(reviewed, tmp_path, capsy
     above = [z for vid in reviewed.volume_ids for z in reviewed.above(vid)]
     assert above and "warning:" in captured.err and "--include-above-threshold" in captured.err
     assert "flagged/unsure refused" in captured.out
+
+
+@pytest.mark.slow
+def test_the_fused_engine_trains_on_a_sets_accepted_slices_of_its_source_volumes(reviewed, tmp_path):
+    from ctreview.model import load_model
+
+    out = tmp_path / "set"
+    assert main(["dataset", "export", *map(str, reviewed.volumes), "--out", str(out),
+                 "--workspace", str(reviewed.workspace)]) == 0
+    model_dir = tmp_path / "fused"
+    assert main(["train", str(out), "--out", str(model_dir), "--tile-size", "32", "--head-iterations", "20",
+                 "--device", "cpu"]) == 0
+    model = load_model(model_dir, device="cpu")
+    meta = model.meta
+    assert meta["format_version"] == 2 and meta["data"]["sources"]
+    used = sum(d["slices"] for d in meta["data"]["fit"] + meta["data"]["calibration"])
+    exported = {int(r["slice"]) for r in json.loads((out / "manifest.json").read_text())["tiles"]}
+    accepted = sum(len(set(reviewed.accepted[v]) - set(reviewed.above(v))) for v in reviewed.volume_ids)
+    assert 0 < used <= accepted and exported       # only slices the labeler accepted (and the set kept)
