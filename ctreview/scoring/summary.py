@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ctreview.defects import Defect, DefectSettings
 from ctreview.scoring.settings import ScoringSettings
 
 SCORE_TEXT = {
@@ -54,6 +55,10 @@ class RunSummary:
         The run in the workspace, when one recorded it.
     files : dict of str -> str
         Files of the run folder, when one was written.
+    defects : list of Defect
+        The 3D defect objects of the run's heatmap, worst first.
+    defect_settings : DefectSettings
+        How they were labelled.
     """
 
     model: dict[str, Any]
@@ -68,6 +73,8 @@ class RunSummary:
     cancelled: bool = False
     run_id: int | None = None
     files: dict[str, str] = field(default_factory=dict)
+    defects: list[Defect] = field(default_factory=list)
+    defect_settings: DefectSettings = field(default_factory=DefectSettings)
 
     @property
     def mode(self) -> str:
@@ -77,6 +84,8 @@ class RunSummary:
         """Plain JSON-able form (``summary.json``; the workspace's run summary)."""
         out = asdict(self)
         out["settings"] = self.settings.to_dict()
+        out["defects"] = [d.to_dict() for d in self.defects]
+        out["defect_settings"] = self.defect_settings.to_dict()
         out["mode"] = self.mode
         out["timings"] = {k: round(float(v), 3) for k, v in self.timings.items()}
         out["score"] = SCORE_TEXT.get(self.statistic, self.statistic)
