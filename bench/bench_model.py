@@ -121,8 +121,8 @@ def main() -> int:
 
 def end_to_end(model, vol_path: Path) -> None:
     from ctreview.io import open_volume
-    from ctreview.roi import extract_roi
     from ctreview.progress import drain
+    from ctreview.roi import extract_roi
     from ctreview.scoring import ScoringSettings, run_scoring
 
     t = time.perf_counter()
