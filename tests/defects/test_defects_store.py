@@ -57,7 +57,8 @@ def test_a_version_2_workspace_migrates_and_keeps_its_runs(tmp_path):
     conn.execute("PRAGMA user_version = 2")
     conn.execute("INSERT INTO volumes (fingerprint, shape, spacing, added_at, opened_at) "
                  "VALUES ('f', '[1,2,3]', '[1,1,1]', 'now', 'now')")
-    conn.execute("INSERT INTO runs (volume_id, mode, settings, device, started_at) VALUES (1, 'fast', '{}', 'cpu', 'x')")
+    conn.execute("INSERT INTO runs (volume_id, mode, settings, device, started_at) "
+                 "VALUES (1, 'fast', '{}', 'cpu', 'x')")
     conn.commit()
     conn.close()
     with open_workspace(path) as ws:
