@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QTimer
+
 from ctreview.defects import DefectTracker, defect_note
 from ctreview.errors import CtreviewError
+from ctreview.gui.defects_panel import amount
 from ctreview.gui.dialogs import show_error
 from ctreview.workers.tasks import defects_task, live_defects_task
 
@@ -26,6 +29,9 @@ class DefectActions:
 
     def _connect_defects(self) -> None:
         self._pending = []
+        # a cancelled run ends without a "finished" signal: notice it ended, then take the final list
+        self._score_watch = QTimer(self, interval=1000)
+        self._score_watch.timeout.connect(self._watch_scoring)
         self.session.scores_reset.connect(self._defects_for_run)
         self.session.volume_changed.connect(self._defects_volume_changed)
         self.session.scores_changed.connect(self._defects_streamed)
@@ -51,6 +57,7 @@ class DefectActions:
             self._tracker = DefectTracker(volume.shape, volume.spacing, origin=volume.origin)
             store.busy = True
             store.clear(session.run_id)
+            self._score_watch.start()
             return
         self.load_defects()
 
@@ -99,11 +106,22 @@ class DefectActions:
         if name == "live_defects":
             self._next_live_batch()
         elif name == "score" and self._tracker is not None:
-            self._tracker, self._pending = None, []
-            self.runner.cancel("live_defects")
-            self.load_defects()  # the final list, as the scoring service stored it
+            self._scoring_ended()
         elif name == "defects":
             self.defect_store.busy = False
+
+    def _watch_scoring(self) -> None:
+        if self._tracker is None:
+            self._score_watch.stop()
+        elif not self.runner.is_running("score"):
+            self._scoring_ended()
+
+    def _scoring_ended(self) -> None:
+        """The run ended (or was cancelled): the final list is the workspace's (found there if need be)."""
+        self._score_watch.stop()
+        self._tracker, self._pending = None, []
+        self.runner.cancel("live_defects")
+        self.load_defects()
 
     # -- navigation ----------------------------------------------------------------
     def step_defect(self, step: int, *, wrap: bool = True) -> None:
@@ -133,8 +151,8 @@ class DefectActions:
         self.cursor.set(d.peak_y, d.peak_x)
         self.view.centre_on(d.peak_y + 0.5, d.peak_x + 0.5, d.y1 - d.y0, d.x1 - d.x0)
         self.statusBar().showMessage(
-            f"Defect {d.id} (rank {d.rank}): slices {d.z0}–{d.z1 - 1}, {d.volume_mm3:.3g} mm³, "
-            f"⌀ {d.diameter_mm:.3g} mm, peak {d.peak:.2f} on slice {d.peak_slice}", 8000)
+            f"Defect {d.id} (rank {d.rank}): slices {d.z0}–{d.z1 - 1}, {amount(d.volume_mm3)} mm³, "
+            f"⌀ {amount(d.diameter_mm)} mm, peak {d.peak:.2f} on slice {d.peak_slice}", 8000)
 
     # -- decisions -------------------------------------------------------------------
     def decide_defect(self, status: str) -> None:

@@ -138,7 +138,7 @@ class DefectTableModel(QAbstractTableModel):
             ID: str(d.id), RANK: str(d.rank),
             SLICES: f"{d.z0}–{d.z1 - 1}" if d.z1 - d.z0 > 1 else str(d.z0),
             POSITION: ", ".join(_mm(v) for v in (d.centroid_z_mm, d.centroid_y_mm, d.centroid_x_mm)),
-            VOLUME: _amount(d.volume_mm3), DIAMETER: _amount(d.diameter_mm), PEAK: f"{d.peak:.2f}",
+            VOLUME: amount(d.volume_mm3), DIAMETER: amount(d.diameter_mm), PEAK: f"{d.peak:.2f}",
             DECISION: _STATUS_TEXT.get(self.decision(d), ""),
         }
         return values[column]
@@ -166,7 +166,8 @@ def _mm(value: float) -> str:
     return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}" if abs(value) < 100 else f"{value:.0f}"
 
 
-def _amount(value: float) -> str:
+def amount(value: float) -> str:
+    """A volume or size: three significant digits, whole numbers from 1000 on."""
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 

@@ -37,8 +37,8 @@ def defect_story(defects: list[dict], images: dict[int, dict[str, bytes]], st: d
     for row, d in enumerate(defects, start=1):
         if d["decision"] == "flag":
             style.add("TEXTCOLOR", (7, row), (7, row), colors.HexColor("#b00000"))
-    story += [Spacer(1, 2 * mm), Table(rows, colWidths=[10 * mm, 11 * mm, 16 * mm, 44 * mm, 22 * mm, 23 * mm,
-                                                         14 * mm, 20 * mm], style=style, repeatRows=1,
+    story += [Spacer(1, 2 * mm), Table(rows, colWidths=[10 * mm, 11 * mm, 16 * mm, 41 * mm, 25 * mm, 25 * mm,
+                                                         13 * mm, 20 * mm], style=style, repeatRows=1,
                                        hAlign="LEFT")]
     for d in flagged_defects(defects):
         story.append(_flagged(d, images.get(d["id"]), st, width))

@@ -185,3 +185,18 @@ def test_scoring_shows_provisional_then_final_defects_as_the_workspace_stores_th
     assert window.defect_store.run_id == run
     assert open_workspace(window.session.workspace.path).run_defects(run) == window.defect_store.defects
     assert not messages
+
+
+def test_a_cancelled_run_still_ends_with_a_final_defect_list(qtbot, window, phantom_file, tiny_model, messages):
+    window._model_hint = str(tiny_model)
+    window.refresh_models()
+    open_and_wait(qtbot, window, phantom_file)
+    window.start_scoring(window.scoring.model_path(), "anogan")  # the slow mode
+    qtbot.waitUntil(lambda: bool(window.session.scores), timeout=60000)
+    run = window.session.run_id
+    assert not window.defect_store.final
+    window.cancel_scoring()
+    qtbot.waitUntil(lambda: window.defect_store.final, timeout=20000)
+    assert window.defect_store.run_id == run
+    assert open_workspace(window.session.workspace.path).run_defects(run) == window.defect_store.defects
+    assert not messages
