@@ -68,13 +68,14 @@ def object_labels(heat: np.ndarray, defects: list, grow: float) -> tuple[np.ndar
 def evaluate(heat: np.ndarray, mask: np.ndarray, planted: list[dict], defects: list, grow: float) -> dict:
     """Match one volume's objects with its planted defects."""
     labels, ids = object_labels(heat, defects, grow)
-    out = {"planted": len(planted), "found": 0, "false": 0, "objects": len(defects),
+    out = {"planted": len(planted), "found": 0, "false": 0, "objects": len(defects), "reach": 0,
            "centroid_err": [], "volume_ratio": [], "void_ratio": [], "kinds": {}}
     touched: set[int] = set()
     for k, info in enumerate(planted, start=1):
         where = mask == k
         if not where.any():
             continue
+        out["reach"] += bool(heat[where].max() >= 1.0)  # the most any labelling could find
         hit = labels[where]
         overlap = {i: int((hit == i).sum()) for i in ids if i and (hit == i).any()}
         kind = out["kinds"].setdefault(info["kind"], [0, 0])
@@ -99,6 +100,7 @@ def evaluate(heat: np.ndarray, mask: np.ndarray, planted: list[dict], defects: l
 
 def summarise(name: str, results: dict[str, dict], normal: set[str]) -> dict:
     planted = sum(r["planted"] for r in results.values())
+    reach = sum(r["reach"] for r in results.values())
     found = sum(r["found"] for r in results.values())
     false_all = [r["false"] for r in results.values()]
     false_normal = [results[s]["false"] for s in results if s in normal]
@@ -116,13 +118,14 @@ def summarise(name: str, results: dict[str, dict], normal: set[str]) -> dict:
         return f"{np.median(values):.2f}" if values else "–"
 
     row = {"name": name, "found": f"{found}/{planted} ({100 * found / max(planted, 1):.0f} %)",
+           "heat_reaches_threshold": f"{reach}/{planted}",
            "false_per_volume": f"{np.mean(false_all):.2f}", "false_per_normal": f"{np.mean(false_normal):.2f}"
            if false_normal else "–", "centroid_median": med(cerr),
            "centroid_max": f"{max(cerr):.2f}" if cerr else "–",
            "volume_ratio_median": med(vr), "void_ratio_median": med(void),
            "void_ratios": [round(v, 1) for v in void],
            "kinds": {k: f"{f}/{n}" for k, (f, n) in sorted(kinds.items())}}
-    print(f"{name}: found {row['found']}, false objects/volume {row['false_per_volume']} "
+    print(f"{name}: found {row['found']} (heatmap >= 1.0 on {reach}), false objects/volume {row['false_per_volume']} "
           f"(normal volumes {row['false_per_normal']}), centroid error median {row['centroid_median']} "
           f"max {row['centroid_max']} voxels, object/planted voxels median {row['volume_ratio_median']} "
           f"(voids {row['void_ratio_median']}: {row['void_ratios']}), by kind {row['kinds']}", flush=True)
