@@ -26,9 +26,15 @@ KEYS: list[tuple[str, str]] = [
     ("R", "Zoom to the part (the whole slice before the part is found)"),
     ("H", "Show / hide the heatmap"),
     ("B", "Show / hide the part outline and boxes"),
+    ("D  /  Shift+D", "Next / previous defect in the Defects table: shows its peak slice, centred"),
+    ("Shift+A  Shift+F  Shift+U", "Accept / flag / mark unsure the selected defect: the decision goes on "
+                                  "each of its slices, with \"defect N\" in the note"),
+    ("O", "Three planes: the XZ and YZ planes through the crosshair beside the slice (or axial only)"),
+    ("Left click", "Three planes: move the crosshair there (in any plane)"),
+    ("M", "Ruler on / off: left drag measures in mm in any plane (the line stays until cleared)"),
     ("N", "Type a note; Enter saves it with the decision, or returns to the list so A/F/U decide "
           "with it; Esc goes back"),
-    ("Ctrl+Z", "Undo the last decision"),
+    ("Ctrl+Z", "Undo the last decision (all slices of a decided defect at once)"),
     ("Ctrl+R", "Score the volume with the chosen model"),
     ("Esc", "Cancel scoring"),
     ("Ctrl+O", "Open a volume"),

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from ctreview.gui import settings as settings_mod
+from ctreview.gui.defect_actions import DefectActions
+from ctreview.gui.plane_actions import PlaneActions
 from ctreview.gui.levels import WindowLevelBox
 from ctreview.gui.notices import DomainBanner, WarningsButton
 from ctreview.gui.plots import ScorePlots
@@ -29,7 +31,7 @@ from ctreview.gui.window_actions import WindowActions
 from ctreview.workers import TaskRunner
 
 
-class MainWindow(WindowActions, QMainWindow):
+class MainWindow(DefectActions, PlaneActions, WindowActions, QMainWindow):
     """The ctreview review window.
 
     Parameters
@@ -50,6 +52,7 @@ class MainWindow(WindowActions, QMainWindow):
         self._model_hint = str(model) if model else None
         self._model_infos: dict[str, Any] = {}
         self._autoscore = False
+        self._undo_groups: list[int] = []
         self.setWindowTitle("ctreview")
         self.setAcceptDrops(True)
         self._build_widgets()
@@ -57,6 +60,7 @@ class MainWindow(WindowActions, QMainWindow):
         self._build_menus()
         self._build_shortcuts()
         self._connect_session()
+        self._connect_defects()
         self._restore_state()
         self.open_workspace(workspace)
         QTimer.singleShot(0, self._late_start)
@@ -64,7 +68,7 @@ class MainWindow(WindowActions, QMainWindow):
     # -- construction -------------------------------------------------------
     def _build_widgets(self) -> None:
         self.view = SliceView(self.session)
-        self.setCentralWidget(self.view)
+        self.setCentralWidget(self._build_planes())
         self.scoring = ScoringPanel()
         self.scoring.run_requested.connect(self.start_scoring)
         self.scoring.cancel_requested.connect(self.cancel_scoring)
@@ -105,7 +109,8 @@ class MainWindow(WindowActions, QMainWindow):
         self.heat_cut = self._slider(bar, " Heat below ", int(self.view.heat_threshold * 100),
                                      lambda v: self.view.set_heat_threshold(v / 100))
         self.heat_cut.setToolTip("The heatmap is transparent below this share of its scale")
-        bar.addAction("Fit (R)", self.view.fit)
+        bar.addAction("Fit (R)", self.fit_views)
+        self._add_plane_tools(bar)
         return bar
 
     @staticmethod
@@ -139,9 +144,14 @@ class MainWindow(WindowActions, QMainWindow):
         self.plots = ScorePlots(self.session)
         self.plot_dock = self._dock("Scores", "scores_dock", self.plots,
                                     Qt.DockWidgetArea.BottomDockWidgetArea)
+        # beside the scores, under the slice: the window still fits a 600-pixel-high screen
+        self.defects_dock = self._dock("Defects", "defects_dock", self.defects_panel,
+                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.splitDockWidget(self.plot_dock, self.defects_dock, Qt.Orientation.Horizontal)
         # the slice is what the analyst looks at: give it most of the window
         self.resizeDocks([self.list_dock], [430], Qt.Orientation.Horizontal)
         self.resizeDocks([self.plot_dock], [210], Qt.Orientation.Vertical)
+        self.resizeDocks([self.plot_dock, self.defects_dock], [800, 560], Qt.Orientation.Horizontal)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -169,6 +179,7 @@ class MainWindow(WindowActions, QMainWindow):
         score.addAction("&Score volume", QKeySequence("Ctrl+R"), self._score_clicked)
         score.addAction("&Cancel scoring", self.cancel_scoring)
         score.addAction("&Refresh model list", self.refresh_models)
+        self._add_view_menu()
         tools = self.menuBar().addMenu("&Tools")
         tools.addAction("&Training sets…", self.open_dataset_dialog)
         tools.addAction("T&rain model…", self.open_train_dialog)
@@ -184,9 +195,10 @@ class MainWindow(WindowActions, QMainWindow):
             "K": lambda: self.step_list(-1), "Up": lambda: self.step_list(-1),
             "Right": lambda: self.session.set_current(self.session.current + 1),
             "Left": lambda: self.session.set_current(self.session.current - 1),
-            "R": self.view.fit, "N": self.focus_note, "Escape": self.escape,
+            "R": self.fit_views, "N": self.focus_note, "Escape": self.escape,
             "H": lambda: self.layer_actions["heatmap"].toggle(),
             "B": self.toggle_boxes,
+            **self._plane_keys(),
         }
         for i, name in enumerate(PRESETS, start=1):
             keys[str(i)] = lambda n=name: self.preset_box.setCurrentText(n)
@@ -215,6 +227,7 @@ class MainWindow(WindowActions, QMainWindow):
         mode = self.settings.value("mode")
         if mode:
             self.scoring.mode.setCurrentText(str(mode))
+        self._restore_planes()
 
     def _save_state(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
@@ -222,6 +235,7 @@ class MainWindow(WindowActions, QMainWindow):
         self.settings.setValue("heat_opacity", self.opacity.value())
         self.settings.setValue("heat_cut", self.heat_cut.value())
         self.settings.setValue("mode", self.scoring.mode.currentText())
+        self._save_planes()
         if self.scoring.model_path():
             self.settings.setValue("model", self.scoring.model_path())
         self.settings.sync()

@@ -11,9 +11,12 @@ from PySide6.QtWidgets import QGraphicsPathItem
 
 from ctreview.results import Box
 
+HEAT_MAPS = ("red", "hot", "viridis")
+"""Colour maps of the heatmap layer; red is the default."""
 
-def heat_lut(threshold: float, n: int = 256) -> np.ndarray:
-    """Return an ``(n, 4)`` uint8 RGBA table: transparent below ``threshold``, red above.
+
+def heat_lut(threshold: float, n: int = 256, cmap: str = "red") -> np.ndarray:
+    """Return an ``(n, 4)`` uint8 RGBA table: transparent below ``threshold``, coloured above.
 
     Parameters
     ----------
@@ -21,14 +24,31 @@ def heat_lut(threshold: float, n: int = 256) -> np.ndarray:
         Fraction of the heatmap scale (0..1) below which nothing is drawn.
     n : int
         Table length.
+    cmap : str
+        One of :data:`HEAT_MAPS` (unknown names draw red).
     """
     lut = np.zeros((n, 4), np.uint8)
     start = int(np.clip(threshold, 0.0, 1.0) * (n - 1))
     ramp = np.linspace(0.0, 1.0, max(n - start, 1))
-    lut[start:, 0] = 255
-    lut[start:, 1] = (ramp * 90).astype(np.uint8)  # hottest parts lean to orange
+    lut[start:, :3] = _colours(cmap, ramp)
     lut[start:, 3] = (90 + ramp * 165).astype(np.uint8)
     return lut
+
+
+def _colours(cmap: str, ramp: np.ndarray) -> np.ndarray:
+    """RGB ``(len(ramp), 3)`` uint8 of a colour map along ``ramp`` in 0..1."""
+    if cmap == "hot":  # dark red -> red -> yellow -> white, like the classic map without its black
+        r = np.clip(0.45 + ramp * 1.6, 0, 1)
+        g = np.clip((ramp - 0.3) * 2.0, 0, 1)
+        b = np.clip((ramp - 0.75) * 4.0, 0, 1)
+        return (np.stack([r, g, b], axis=1) * 255).astype(np.uint8)
+    if cmap == "viridis":
+        table = pg.colormap.get("viridis").getLookupTable(0.0, 1.0, 256, alpha=False)
+        return np.asarray(table[(ramp * 255).astype(int)], np.uint8)[:, :3]
+    out = np.zeros((ramp.size, 3), np.uint8)
+    out[:, 0] = 255
+    out[:, 1] = (ramp * 90).astype(np.uint8)  # hottest parts lean to orange
+    return out
 
 
 def boxes_path(boxes: Iterable[Box]) -> QPainterPath:
@@ -50,6 +70,15 @@ def outline_item(colour: str, width: float = 1.5, style: Qt.PenStyle = Qt.PenSty
     item.setPen(pen)
     item.setZValue(z)
     return item
+
+
+def crosshair_pen() -> QPen:
+    """The pen of the crosshair lines of the three-plane layout (cosmetic, dashed cyan)."""
+    pen = QPen(QColor("#00e5ff"))
+    pen.setCosmetic(True)
+    pen.setWidthF(1.0)
+    pen.setStyle(Qt.PenStyle.DashLine)
+    return pen
 
 
 def tile_boxes(tiles: Sequence[tuple[int, int]], size: int) -> list[Box]:

@@ -30,6 +30,8 @@ def device_name(device: Any) -> str:
 class ReviewActions:
     """Mixin of :class:`MainWindow`; expects ``session``, ``runner`` and the widgets."""
 
+    _undo_groups: list[int]  # decisions per undoable action, newest last (set by the window)
+
     # -- decisions ----------------------------------------------------------
     def decide(self, status: str) -> None:
         """Record ``status`` for the current slice, then move to the next in the list."""
@@ -47,6 +49,7 @@ class ReviewActions:
             show_error(self, "Decision not saved", str(exc))
             return
         self.statusBar().showMessage(f"Slice {k}: {status}", 4000)
+        self.push_undo_group(1)
         if following is not None:
             session.set_current(following)
         self.slice_list.table.setFocus()
@@ -72,10 +75,20 @@ class ReviewActions:
         self.decision_bar.note.setFocus()
         self.decision_bar.note.selectAll()
 
+    def push_undo_group(self, n: int) -> None:
+        """The last ``n`` decisions were one action (a defect's slices): Ctrl+Z undoes them together."""
+        self._undo_groups.append(int(n))
+
     def undo(self) -> None:
-        """Undo the last decision of this session and show its slice."""
+        """Undo the last decision of this session (all slices of a decided defect) and show its slice."""
+        n = self._undo_groups.pop() if self._undo_groups else 1
+        k, undone = None, 0
         try:
-            k = self.session.undo()
+            for _ in range(n):
+                if not self.session.can_undo():
+                    break
+                k = self.session.undo()
+                undone += 1
         except CtreviewError as exc:
             show_error(self, "Undo", str(exc))
             return
@@ -84,7 +97,8 @@ class ReviewActions:
             return
         self.session.set_current(k)
         status = self.session.status(k) or "unreviewed"
-        self.statusBar().showMessage(f"Undone: slice {k} is {status} again", 4000)
+        more = f" (and {undone - 1} more slices of the defect)" if undone > 1 else ""
+        self.statusBar().showMessage(f"Undone: slice {k} is {status} again{more}", 4000)
 
     def step_list(self, step: int) -> None:
         """Go ``step`` rows down (or up) the ranked list."""

@@ -3,11 +3,14 @@
 Built from pyqtgraph items (an :class:`ImageItem` for the slice, a second one
 for the heatmap, a :class:`HistogramLUTItem` for window/level) in one
 :class:`ViewBox`. Mouse: wheel = next/previous slice, Ctrl+wheel = zoom,
-left drag = pan, right drag = window (left/right) and level (up/down).
+left drag = pan (or measure, with the ruler on), left click = move the
+crosshair of the three-plane layout, right drag = window (left/right) and
+level (up/down). The pixel aspect follows the volume's spacing.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,6 +19,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStackedWidget, QVBoxLayout, QWidget
 
 from ctreview.gui import overlays
+from ctreview.gui.ruler import Ruler
 from ctreview.gui.session import ReviewSession
 
 PRESETS = {  # name: (low, high) percentile of the slice, None = the volume's full range
@@ -27,10 +31,24 @@ PRESETS = {  # name: (low, high) percentile of the slice, None = the volume's fu
 
 
 class SliceViewBox(pg.ViewBox):
-    """A ViewBox whose wheel steps through slices and whose right drag sets window/level."""
+    """A ViewBox whose wheel steps through slices and whose right drag sets window/level.
+
+    ``drag_tool`` (the ruler's ``drag``) may take left drags; a left click
+    emits ``clicked(row, column)`` in view coordinates.
+    """
 
     wheel_step = Signal(int)
     window_drag = Signal(float, float)
+    clicked = Signal(float, float)
+    drag_tool: Callable[[Any], bool] | None = None
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            point = self.mapSceneToView(ev.scenePos())
+            self.clicked.emit(point.y(), point.x())
+            return
+        super().mouseClickEvent(ev)
 
     def wheelEvent(self, ev: Any, axis: Any = None) -> None:
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
@@ -44,6 +62,8 @@ class SliceViewBox(pg.ViewBox):
             ev.accept()
             delta = ev.pos() - ev.lastPos()
             self.window_drag.emit(delta.x(), delta.y())
+            return
+        if self.drag_tool is not None and self.drag_tool(ev):
             return
         super().mouseDragEvent(ev, axis)
 
@@ -74,6 +94,7 @@ class SliceView(QWidget):
         self.heat_opacity, self.heat_threshold = 0.7, 0.3
         self.show_heatmap = self.show_outline = self.show_boxes = True
         self.show_tiles = False
+        self.heat_cmap = "red"
         self.preset = next(iter(PRESETS))
         self._heat_scale = 0.0
         self._image: np.ndarray | None = None
@@ -103,6 +124,13 @@ class SliceView(QWidget):
         self.top_tile = overlays.outline_item("#ff1744", 2.5, z=30)
         for item in (self.outline, self.roi_boxes, self.tiles, self.top_tile):
             self.viewbox.addItem(item)
+        self.crosshair = [pg.InfiniteLine(angle=a, movable=False, pen=overlays.crosshair_pen()) for a in (0, 90)]
+        for line in self.crosshair:
+            line.setZValue(35)
+            line.setVisible(False)
+            self.viewbox.addItem(line, ignoreBounds=True)
+        self.ruler = Ruler(self.viewbox, self)
+        self.viewbox.drag_tool = self.ruler.drag
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setEnabled(False)
         self.slider.valueChanged.connect(self.session.set_current)
@@ -126,7 +154,7 @@ class SliceView(QWidget):
         layout.addLayout(row)
         layout.addWidget(self.readout)
         self.viewbox.wheel_step.connect(lambda step: self.session.set_current(self.session.current + step))
-        self.viewbox.window_drag.connect(self._drag_window)
+        self.viewbox.window_drag.connect(self.drag_window)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse)
         self.histogram.sigLevelsChanged.connect(self._histogram_levels)
         self.set_heat_threshold(self.heat_threshold)
@@ -142,6 +170,9 @@ class SliceView(QWidget):
             self.stack.setCurrentWidget(self.hint)
             return
         self.stack.setCurrentWidget(self.canvas)
+        _, sy, sx = volume.spacing
+        self.viewbox.setAspectLocked(True, ratio=sx / sy)  # a pixel as wide and tall as its voxel
+        self.ruler.set_spacing(sy, sx)
         self.slider.blockSignals(True)
         self.slider.setRange(0, len(volume) - 1)
         self.slider.setValue(self.session.current)
@@ -187,7 +218,8 @@ class SliceView(QWidget):
         heat = np.asarray(heat, dtype=np.float32)
         scale = max(self._heat_scale, float(heat.max()), 1e-6)
         self._heat_scale = scale
-        self.heat_item.setImage(heat, levels=(0.0, scale), lut=overlays.heat_lut(self.heat_threshold))
+        self.heat_item.setImage(heat, levels=(0.0, scale), lut=overlays.heat_lut(self.heat_threshold,
+                                                                                  cmap=self.heat_cmap))
         self.heat_item.setOpacity(self.heat_opacity)
         self.heat_item.setVisible(True)
 
@@ -241,7 +273,8 @@ class SliceView(QWidget):
         lo, hi = self.image_item.getLevels()
         return float(lo), float(hi)
 
-    def _drag_window(self, dx: float, dy: float) -> None:
+    def drag_window(self, dx: float, dy: float) -> None:
+        """Change window (``dx``) and level (``dy``) by a mouse drag of that many pixels."""
         lo, hi = self.levels()
         width, centre = hi - lo, (hi + lo) / 2
         step = max(width, 1e-6) / 200.0  # 200 pixels of drag = the current width
@@ -257,7 +290,31 @@ class SliceView(QWidget):
     def set_heat_threshold(self, value: float) -> None:
         self.heat_threshold = float(value)
         if self.heat_item.image is not None:
-            self.heat_item.setLookupTable(overlays.heat_lut(self.heat_threshold))
+            self.heat_item.setLookupTable(overlays.heat_lut(self.heat_threshold, cmap=self.heat_cmap))
+
+    def set_heat_cmap(self, name: str) -> None:
+        """Colour the heatmap with one of :data:`overlays.HEAT_MAPS`."""
+        self.heat_cmap = name if name in overlays.HEAT_MAPS else "red"
+        self.set_heat_threshold(self.heat_threshold)
+
+    @property
+    def heat_scale(self) -> float:
+        """The heatmap value drawn at full colour (the run's highest so far)."""
+        return self._heat_scale
+
+    def set_crosshair(self, y: float, x: float, visible: bool = True) -> None:
+        """Draw the crosshair of the three-plane layout through row ``y`` and column ``x``."""
+        self.crosshair[0].setPos(y + 0.5)
+        self.crosshair[1].setPos(x + 0.5)
+        for line in self.crosshair:
+            line.setVisible(visible)
+
+    def centre_on(self, y: float, x: float, height: float = 0.0, width: float = 0.0) -> None:
+        """Pan to put ``(y, x)`` in the middle, zooming out only if a box of that size would not fit."""
+        (x0, x1), (y0, y1) = self.viewbox.viewRange()
+        half_w = max((x1 - x0) / 2, width * 0.75)
+        half_h = max((y1 - y0) / 2, height * 0.75)
+        self.viewbox.setRange(xRange=(x - half_w, x + half_w), yRange=(y - half_h, y + half_h), padding=0)
 
     def set_layer(self, name: str, visible: bool) -> None:
         """Toggle ``"heatmap"``, ``"outline"``, ``"boxes"`` or ``"tiles"``."""

@@ -172,9 +172,9 @@ class WindowActions(TrustActions, ReviewActions):
 
         infos = list_models()
         self._model_infos = {str(info.path): info for info in infos}
-        keep = self._model_hint or self.scoring.model_path() or self.settings.value("model")
         if self._model_hint and self._model_hint not in self._model_infos:
-            self._add_hinted_model(infos)
+            self._add_hinted_model(infos)  # resolves the hint: a relative --model path is kept too
+        keep = self._model_hint or self.scoring.model_path() or self.settings.value("model")
         self.scoring.set_models(list(self._model_infos.values()), keep=str(keep) if keep else None)
         self._model_hint = None
         if self.session.volume is not None:

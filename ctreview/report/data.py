@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctreview.errors import CtreviewError
+from ctreview.report.defects import collect_defects
 from ctreview.results import SliceScore
 from ctreview.review.ranking import ranks
 
@@ -51,7 +52,8 @@ class ReportData:
     Row keys: slice, score, relative_score, rank, decision, note, reviewer,
     decided_at, tile_box, boxes. ``flagged`` holds the rows (or, for slices
     not scored in this run, stand-ins) of flagged slices in rank order, each
-    with its ``history``.
+    with its ``history``. ``defects``: the run's 3D defects by rank
+    (``Defect.to_dict()`` plus ``decision``), None when the run has none stored.
     """
 
     volume: dict
@@ -63,6 +65,7 @@ class ReportData:
     counts: dict
     reviewers: list[str]
     notes: list[str] = field(default_factory=list)
+    defects: list[dict] | None = None
 
 
 def _threshold(model: dict | None, run: dict, scores: list[SliceScore]) -> float | None:
@@ -108,7 +111,8 @@ def collect(workspace, volume_id: int, run_id: int | None = None) -> ReportData:
     return ReportData(volume=volume, model=model, run=run, threshold=threshold, rows=rows,
                       flagged=flagged, counts=_counts(rows, decisions, threshold),
                       reviewers=[clean_text(r, keep_newlines=False)
-                                 for r in workspace.reviewers(volume_id)])
+                                 for r in workspace.reviewers(volume_id)],
+                      defects=collect_defects(workspace, run["id"], decisions))
 
 
 def _clean_decision(row: dict) -> dict:

@@ -27,6 +27,7 @@ from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Simple
 
 from ctreview import __version__
 from ctreview.report.data import ReportData, clean_path, clean_text
+from ctreview.report.defects_pdf import defect_story
 from ctreview.report.plot import score_plot
 
 FONT, FONT_BOLD = "CtreviewVera", "CtreviewVeraBold"
@@ -185,11 +186,13 @@ def _flagged_block(row: dict, png: bytes | None, data: ReportData, st: dict) -> 
         Spacer(1, 5 * mm)])
 
 
-def write_pdf(data: ReportData, path: Path, images: dict[int, bytes | None]) -> None:
+def write_pdf(data: ReportData, path: Path, images: dict[int, bytes | None],
+              defect_images: dict[int, dict[str, bytes]] | None = None) -> None:
     """Write the PDF report to ``path`` (a temporary file the caller renames).
 
     ``images`` maps flagged slice index to its PNG (see :func:`images.slice_png`),
-    or None where no picture could be drawn.
+    or None where no picture could be drawn; ``defect_images`` maps a flagged
+    defect's id to its plane crops (see :func:`defects.defect_planes`).
     """
     _register_fonts()
     # Binary (not ASCII85) streams: smaller files, and reportlab's pure-Python
@@ -202,6 +205,8 @@ def write_pdf(data: ReportData, path: Path, images: dict[int, bytes | None]) -> 
         story += [_flagged_block(row, images.get(row["slice"]), data, st) for row in data.flagged]
     else:
         story.append(_p("No slice is flagged.", st["h2"]))
+    if data.defects is not None:
+        story += defect_story(data.defects, defect_images or {}, st, FONT, A4[0] - 36 * mm)
     name = os.path.basename(clean_path(data.volume["path"]))
     doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                             topMargin=16 * mm, bottomMargin=18 * mm,

@@ -54,6 +54,7 @@ def report_dict(data: ReportData) -> dict:
         "slices": [{key: (_number(row[key]) if key in ("score", "relative_score") else row[key])
                     for key in COLUMNS} for row in data.rows],
         "flagged": [{"slice": row["slice"], "history": row["history"]} for row in data.flagged],
+        **({} if data.defects is None else {"defects": data.defects}),
     }
 
 

@@ -13,6 +13,7 @@ from ctreview.errors import Cancelled, CtreviewError
 from ctreview.progress import Progress, StopFlag, drain
 from ctreview.report._output import atomic_output
 from ctreview.report.data import ReportData, clean_path, collect
+from ctreview.report.defects import defect_planes, defects_csv_path, flagged_defects, write_defects_csv
 from ctreview.report.images import slice_png
 from ctreview.report.pdf import write_pdf
 from ctreview.report.tables import write_csv, write_json
@@ -76,7 +77,7 @@ def iter_report(workspace: Any, volume_id: int, run_id: int | None = None, *,
 
 def _write(workspace: Any, data: ReportData, pdf: Any, csv: Any, json: Any, volume: Any,
            should_stop: StopFlag) -> Generator[Progress, None, None]:
-    total = (len(data.flagged) if pdf is not None else 0) + 3
+    total = (len(data.flagged) + len(flagged_defects(data.defects)) if pdf is not None else 0) + 3
     done = 0
 
     def step(message: str) -> Progress:
@@ -87,24 +88,28 @@ def _write(workspace: Any, data: ReportData, pdf: Any, csv: Any, json: Any, volu
         return Progress("report", done, total, message)
 
     images: dict[int, bytes | None] = {}
+    planes: dict[int, dict[str, bytes]] = {}
     if pdf is not None:
-        images = yield from _pictures(workspace, data, volume, step)
+        images, planes = yield from _pictures(workspace, data, volume, step)
     if csv is not None:
         write_csv(data, csv)
+        if data.defects is not None:
+            write_defects_csv(data.defects, defects_csv_path(csv))
     yield step("CSV written")
     if json is not None:
         write_json(data, json)
     yield step("JSON written")
     if pdf is not None:
         with atomic_output(pdf) as tmp:
-            write_pdf(data, tmp, images)
+            write_pdf(data, tmp, images, planes)
     yield step("PDF written")
 
 
-def _pictures(workspace: Any, data: ReportData, volume: Any,
-              step: Callable[[str], Progress]) -> Generator[Progress, None, dict[int, bytes | None]]:
+def _pictures(workspace: Any, data: ReportData, volume: Any, step: Callable[[str], Progress]
+              ) -> Generator[Progress, None, tuple[dict[int, bytes | None], dict[int, dict[str, bytes]]]]:
     source, opened = _slice_source(data, volume)
     images: dict[int, bytes | None] = {}
+    planes: dict[int, dict[str, bytes]] = {}
     try:
         for row in data.flagged:
             yield step(f"slice {row['slice']}")
@@ -120,15 +125,23 @@ def _pictures(workspace: Any, data: ReportData, volume: Any,
                 continue
             heatmap = workspace.heatmap(data.run["id"], index)
             images[index] = slice_png(image, heatmap, row["boxes"], row["tile_box"])
+        for defect in flagged_defects(data.defects):
+            yield step(f"defect {defect['id']}")
+            if source is not None:
+                try:
+                    planes[defect["id"]] = defect_planes(source, lambda k: workspace.heatmap(data.run["id"], k),
+                                                         defect, data.volume["spacing"])
+                except CtreviewError as exc:
+                    data.notes.append(f"Defect {defect['id']} cannot be read ({exc.message}): no pictures.")
     finally:
         if opened and source is not None:
             source.close()
-    return images
+    return images, planes
 
 
 def _slice_source(data: ReportData, volume):
     """Return (volume to draw slices from or None, whether we opened it); notes why not."""
-    if not data.flagged:
+    if not data.flagged and not flagged_defects(data.defects):
         return None, False
     if volume is not None:
         return volume, False

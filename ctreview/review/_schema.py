@@ -76,7 +76,28 @@ ALTER TABLE scores ADD COLUMN heat_max REAL NOT NULL DEFAULT 0;
 ALTER TABLE scores ADD COLUMN n_tiles INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# The 3D defect objects of a run (ctreview.defects), worst first by rank; a run with a row in
+# defect_sets had its defects found (possibly none), one without never had.
+_V3 = """
+CREATE TABLE defect_sets (
+    run_id      INTEGER PRIMARY KEY REFERENCES runs(id),
+    settings    TEXT NOT NULL,        -- JSON (DefectSettings)
+    found_at    TEXT NOT NULL
+);
+CREATE TABLE defects (
+    run_id      INTEGER NOT NULL REFERENCES runs(id),
+    id          INTEGER NOT NULL,
+    rank        INTEGER NOT NULL,
+    z0          INTEGER NOT NULL,
+    z1          INTEGER NOT NULL,
+    peak        REAL NOT NULL,
+    voxels      INTEGER NOT NULL,
+    data        TEXT NOT NULL,        -- JSON (Defect.to_dict)
+    PRIMARY KEY (run_id, id)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 """SQL scripts; entry ``i`` migrates a database from version ``i`` to ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ctreview.defects import Defect
 from ctreview.errors import CtreviewError
 from ctreview.io import VolumeLike, volume_fingerprint
 from ctreview.results import SliceResult, SliceScore
@@ -304,6 +305,26 @@ class Workspace(_DecisionsMixin):
                 "ON CONFLICT(run_id, slice) DO NOTHING", rows)
         self.finish_run(run_id, summary)
         return run_id
+
+    def add_defects(self, run_id: int, defects: Iterable[Defect], settings: dict | None = None) -> int:
+        """Store the defects of a run (replacing any it had) and how they were found; return how many."""
+        rows = [(int(run_id), d.id, d.rank, d.z0, d.z1, d.peak, d.voxels, to_json(d.to_dict()))
+                for d in defects]
+        with self._db.write() as conn:
+            conn.execute("DELETE FROM defects WHERE run_id = ?", (int(run_id),))
+            conn.execute("INSERT INTO defect_sets (run_id, settings, found_at) VALUES (?, ?, ?) "
+                         "ON CONFLICT(run_id) DO UPDATE SET settings = excluded.settings, "
+                         "found_at = excluded.found_at", (int(run_id), to_json(settings or {}), now_iso()))
+            conn.executemany("INSERT INTO defects (run_id, id, rank, z0, z1, peak, voxels, data) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        return len(rows)
+
+    def run_defects(self, run_id: int) -> list[Defect] | None:
+        """Return a run's defects by rank; None if they were never found (a run of an older ctreview)."""
+        if not self._db.read("SELECT 1 FROM defect_sets WHERE run_id = ?", (int(run_id),)):
+            return None
+        rows = self._db.read("SELECT data FROM defects WHERE run_id = ? ORDER BY rank, id", (int(run_id),))
+        return [Defect.from_dict(from_json(row["data"])) for row in rows]
 
     def heatmap(self, run_id: int, slice: int):
         """Return the cached (y, x) float32 heatmap of a slice, or None."""

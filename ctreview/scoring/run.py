@@ -1,4 +1,4 @@
-"""Write a scoring run to a folder: ``scores.csv``, ``heatmap.tif``, ``summary.json``.
+"""Write a scoring run to a folder: ``scores.csv``, ``heatmap.tif``, ``defects.csv``, ``summary.json``.
 
 :class:`RunWriter` takes results as a scoring stream yields them (the
 heatmap is a memory-mapped float32 TIFF, so a large volume never needs its
@@ -19,12 +19,13 @@ from typing import Any
 import numpy as np
 import tifffile
 
+from ctreview.defects import write_defects_csv
 from ctreview.results import SliceResult, SliceScore
 from ctreview.scoring.summary import RunSummary
 
 CSV_HEADER = ["slice", "score", "relative_score", "tile_y", "tile_x", "tile_y1", "tile_x1",
               "paper_score", "paper_relative", "stage", "n_tiles"]
-FILES = {"scores": "scores.csv", "heatmap": "heatmap.tif"}
+FILES = {"scores": "scores.csv", "heatmap": "heatmap.tif", "defects": "defects.csv"}
 
 
 class RunWriter:
@@ -61,8 +62,13 @@ class RunWriter:
             if name in result.maps:
                 array[int(result.index)] = result.maps[name]
 
+    @property
+    def heatmap(self) -> np.ndarray:
+        """The memory-mapped ``(z, y, x)`` heatmap written so far (until :meth:`close`)."""
+        return self._heat
+
     def close(self, summary: RunSummary) -> RunSummary:
-        """Write ``scores.csv`` and, last, ``summary.json``; return the summary with its files."""
+        """Write ``scores.csv``, ``defects.csv`` and, last, ``summary.json``; return the summary with its files."""
         self._heat.flush()
         del self._heat
         for array in self._maps.values():
@@ -70,6 +76,7 @@ class RunWriter:
         names = list(self._maps)
         self._maps.clear()
         _write_csv(self.run_dir / FILES["scores"], [self.rows[k] for k in sorted(self.rows)])
+        write_defects_csv(self.run_dir / FILES["defects"], summary.defects)
         summary.files = {**FILES, **{f"heatmap:{n}": f"heatmap-{n}.tif" for n in names}}
         tmp = self.run_dir / "summary.json.tmp"
         tmp.write_text(json.dumps(summary.to_dict(), indent=2, default=_jsonable))

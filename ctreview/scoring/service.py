@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+from ctreview.defects import DefectSettings, RunDefects
 from ctreview.io import VolumeLike, as_volume
 from ctreview.io.images import check_stack
 from ctreview.model.anomaly import AnomalyModel
@@ -111,8 +113,9 @@ def volume_domain(volume: VolumeLike, model: AnomalyModel | Detector, roi: RoiRe
 def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings | None = None, *,
                 roi: RoiResult | None = None, workspace: Workspace | None = None,
                 out: str | Path | None = None, maps: tuple[str, ...] = (),
-                should_stop: StopFlag | None = None) -> Generator[ScoringEvent, None, RunSummary]:
-    """Score a volume and record the run.
+                should_stop: StopFlag | None = None,
+                defects: DefectSettings | None = None) -> Generator[ScoringEvent, None, RunSummary]:
+    """Score a volume, record the run and find its 3D defects.
 
     Parameters
     ----------
@@ -131,6 +134,9 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: Sc
         (``heatmap-<name>.tif``, in units of that scorer's 1 % threshold).
     should_stop : callable, optional
         Polled between batches; the run ends early, keeping what was scored.
+    defects : DefectSettings, optional
+        How the heatmap's defect objects are labelled at the end (the summary's
+        ``defects``, ``defects.csv``, the workspace's defects of the run).
 
     Yields
     ------
@@ -160,6 +166,9 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: Sc
         model_id = workspace.add_model(model.path or "", dict(model.meta))
         run_id = workspace.start_run(volume_id, model_id, cfg.mode, cfg.to_dict(), str(model.device))
     writer = RunWriter(out, volume.shape, tuple(maps)) if out is not None else None
+    found = RunDefects(volume.shape, volume.spacing, defects, origin=getattr(volume, "origin", (0.0, 0.0, 0.0)),
+                       heatmap=writer.heatmap if writer is not None else None,
+                       fallback=partial(workspace.heatmap, run_id) if workspace is not None and run_id else None)
     domain = volume_domain(volume, model, roi)
     yield RunStarted(run_id, volume_id, roi, len(roi.slices), str(model.device), cfg, domain.to_dict())
     relative: dict[int, float] = {}
@@ -170,13 +179,18 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: Sc
             writer.add(result)
         if workspace is not None and run_id is not None:
             workspace.add_results(run_id, [result])
+        found.add(result.index, result.heatmap)
 
     summary = yield from relay(score_volume(volume, model, cfg, roi=roi, should_stop=should_stop), record)
     summary.run_id = run_id
     enough = not summary.cancelled or len(relative) >= MIN_SLICES_FOR_SHARE
     summary.domain = merge(domain, check_scores(relative.values()) if enough else None).to_dict()
+    summary.defects, summary.defect_settings = found.final(), found.settings
+    if workspace is not None and run_id is not None:
+        workspace.add_defects(run_id, summary.defects, summary.defect_settings.to_dict())
     if writer is not None:
         writer.close(summary)
     if workspace is not None and run_id is not None:
         workspace.finish_run(run_id, summary.to_dict())
     return summary
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ctreview.defects import Defect, DefectSettings
 from ctreview.scoring.settings import ScoringSettings
 
 SCORE_TEXT = {
@@ -65,6 +66,10 @@ class RunSummary:
     domain : dict
         ``{"ok", "reason", "checks"}``: the volume and the run's scores
         against the model's training domain (:mod:`ctreview.model.domain`).
+    defects : list of Defect
+        The 3D defect objects of the run's heatmap, worst first.
+    defect_settings : DefectSettings
+        How they were labelled.
     """
 
     model: dict[str, Any]
@@ -83,6 +88,8 @@ class RunSummary:
     warnings: list[str] = field(default_factory=list)
     images: list[dict[str, Any]] = field(default_factory=list)
     domain: dict[str, Any] = field(default_factory=dict)
+    defects: list[Defect] = field(default_factory=list)
+    defect_settings: DefectSettings = field(default_factory=DefectSettings)
 
     @property
     def mode(self) -> str:
@@ -92,6 +99,8 @@ class RunSummary:
         """Plain JSON-able form (``summary.json``; the workspace's run summary)."""
         out = asdict(self)
         out["settings"] = self.settings.to_dict()
+        out["defects"] = [d.to_dict() for d in self.defects]
+        out["defect_settings"] = self.defect_settings.to_dict()
         out["mode"] = self.mode
         out["timings"] = {k: round(float(v), 3) for k, v in self.timings.items()}
         out["score"] = SCORE_TEXT.get(self.statistic, self.statistic)

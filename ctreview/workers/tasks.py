@@ -7,10 +7,14 @@ keeps one SQLite connection per thread), so the UI thread never waits on it.
 """
 from __future__ import annotations
 
-from collections.abc import Generator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ctreview.errors import Cancelled
 from ctreview.progress import Progress, StopFlag, mapped
@@ -134,3 +138,118 @@ def export_report(workspace: Any, volume_id: int, run_id: int | None, outputs: d
 
     yield from iter_report(workspace, volume_id, run_id, volume=volume, should_stop=should_stop, **outputs)
     return outputs
+
+
+# -- defects and the orthogonal planes ------------------------------------------------
+def defects_task(workspace: Any, run_id: int, shape: tuple[int, int, int], spacing: tuple[float, float, float],
+                 origin: tuple[float, float, float] = (0.0, 0.0, 0.0), settings: Any = None, *,
+                 should_stop: StopFlag) -> Generator[Progress, None, list]:
+    """Return the defects of a run: as the workspace stored them, else found from its heatmaps and stored.
+
+    A run scored before defects existed gets them here, slab by slab from
+    the workspace's heatmap cache (yielding progress), and keeps them.
+    """
+    from functools import partial
+
+    from ctreview.defects import DefectSettings, SliceStack, iter_defects
+
+    stored = workspace.run_defects(run_id)
+    if stored is not None:
+        return stored
+    cfg = settings or DefectSettings()
+    stack = SliceStack(partial(workspace.heatmap, run_id), shape)
+    found = yield from iter_defects(stack, spacing, cfg, origin=origin, should_stop=should_stop)
+    workspace.add_defects(run_id, found, cfg.to_dict())
+    return found
+
+
+def live_defects_task(tracker: Any, pending: list[tuple[int, Any]], *,
+                      should_stop: StopFlag) -> Generator[None, None, list]:
+    """Feed streamed ``(slice, heatmap)`` pairs to a :class:`~ctreview.defects.DefectTracker`; return
+    its provisional defects. One runs at a time per tracker (the window queues the rest)."""
+    for index, heatmap in pending:
+        tracker.add(index, heatmap)
+    return tracker.defects()
+    yield  # pragma: no cover - makes this a generator for GeneratorWorker
+
+
+class SliceCache:
+    """Slices of one volume read for the orthogonal planes, kept within a byte budget (thread-safe)."""
+
+    def __init__(self, volume: Any, budget_bytes: int = 512 * 2**20) -> None:
+        self.volume, self.budget = volume, int(budget_bytes)
+        self._slices: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def read(self, z0: int, z1: int) -> np.ndarray:
+        """Slices ``z0:z1`` ``(z, y, x)``: from the cache where held, the rest read and kept."""
+        with self._lock:
+            held = [self._slices.get(k) for k in range(z0, z1)]
+        if all(h is not None for h in held):
+            return np.stack(held)  # type: ignore[arg-type]
+        block = self.volume.read(z0, z1)
+        with self._lock:
+            for k in range(z0, z1):
+                if k not in self._slices and self._bytes + block[k - z0].nbytes <= self.budget:
+                    self._slices[k] = block[k - z0]
+                    self._bytes += block[k - z0].nbytes
+        return block
+
+
+@dataclass(frozen=True)
+class PlaneRows:
+    """Rows ``z0:z1`` of the orthogonal planes through row ``y`` and column ``x``.
+
+    ``xz`` (z, x) and ``yz`` (z, y) of the volume (None when only heat was
+    read), ``heat_xz`` and ``heat_yz`` of the heatmap (zero where unscored).
+    """
+
+    y: int
+    x: int
+    z0: int
+    z1: int
+    xz: Any
+    yz: Any
+    heat_xz: Any
+    heat_yz: Any
+
+
+def plane_task(cache: SliceCache | None, shape: tuple[int, int, int], y: int, x: int,
+               heat: Callable[[int], Any] | None = None, *, slices: list[int] | None = None, chunk: int = 16,
+               should_stop: StopFlag) -> Generator[PlaneRows, None, None]:
+    """Read the XZ plane at row ``y`` and the YZ plane at column ``x``, ``chunk`` slices at a time.
+
+    Every slice is touched, so this runs in a worker and yields as it goes;
+    ``cache`` None reads heat only; ``heat(k)`` gives slice ``k``'s ``(y, x)``
+    heatmap or None; ``slices`` reads only those (runs of neighbours together).
+    """
+    nz, ny, nx = shape
+    for z0, z1 in _runs(slices, nz, chunk):
+        if should_stop():
+            raise Cancelled()
+        xz = yz = None
+        if cache is not None:
+            block = cache.read(z0, z1)
+            xz, yz = np.array(block[:, y, :]), np.array(block[:, :, x])
+        hxz = hyz = None
+        if heat is not None:
+            hxz, hyz = np.zeros((z1 - z0, nx), np.float32), np.zeros((z1 - z0, ny), np.float32)
+            for k in range(z0, z1):
+                h = heat(k)
+                if h is not None and h.shape == (ny, nx):
+                    hxz[k - z0], hyz[k - z0] = h[y], h[:, x]
+        yield PlaneRows(y, x, z0, z1, xz, yz, hxz, hyz)
+
+
+def _runs(slices: list[int] | None, nz: int, chunk: int) -> list[tuple[int, int]]:
+    """Ranges ``(z0, z1)`` of at most ``chunk`` slices covering ``slices`` (all of ``0:nz`` for None)."""
+    if slices is None:
+        return [(z0, min(nz, z0 + chunk)) for z0 in range(0, nz, chunk)]
+    runs: list[tuple[int, int]] = []
+    for k in sorted({int(k) for k in slices if 0 <= k < nz}):
+        if runs and runs[-1][1] == k and k - runs[-1][0] < chunk:
+            runs[-1] = (runs[-1][0], k + 1)
+        else:
+            runs.append((k, k + 1))
+    return runs
