@@ -141,7 +141,8 @@ def evaluate(head, part: str, extra_fn, twin: bool) -> dict:
             r["score"].append(score)
             r["label"].append(int(info["slices"][k]))
             r["normal_vol"].append(not info["defective"])
-            r["twin"].append(float(ndi.gaussian_filter(np.abs(vol[k] - tw[k]), 1.0)[m].max()) if tw is not None else 0.0)
+            twin = float(ndi.gaussian_filter(np.abs(vol[k] - tw[k]), 1.0)[m].max()) if tw is not None else 0.0
+            r["twin"].append(twin)
             if mask is not None:
                 r["pix"].append(logits[m])
                 r["pix_label"].append(mask[k][m] > 0)
@@ -231,7 +232,8 @@ def main() -> int:
         save_head(result.model, a.save)
     r = evaluate(result.model, a.part, extra_fn, a.twin)
     out = {"part": a.part, "offsets": list(offsets), "extras": a.extras, "iterations": a.iterations,
-           "batch": a.batch, "seed": a.seed, "set": a.set, "defect": a.defect, "train_seconds": round(result.seconds, 1),
+           "batch": a.batch, "seed": a.seed, "set": a.set, "defect": a.defect,
+           "train_seconds": round(result.seconds, 1),
            "heldout": result.heldout, **summarise(r, a.twin), "load": os.getloadavg()}
     print(json.dumps(out, indent=1))
     if a.json:

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 
 from ctreview.gui import settings as settings_mod
 from ctreview.gui.defect_actions import DefectActions
-from ctreview.gui.plane_actions import PlaneActions
 from ctreview.gui.levels import WindowLevelBox
 from ctreview.gui.notices import DomainBanner, WarningsButton
+from ctreview.gui.plane_actions import PlaneActions
 from ctreview.gui.plots import ScorePlots
 from ctreview.gui.scoring_panel import ScoringPanel
 from ctreview.gui.session import ReviewSession
@@ -167,6 +167,7 @@ class MainWindow(DefectActions, PlaneActions, WindowActions, QMainWindow):
         menu.addAction("&Open volume…", QKeySequence.StandardKey.Open, self.open_dialog)
         menu.addAction("Open &folder of slices…", QKeySequence("Ctrl+Shift+O"), self.open_folder_dialog)
         menu.addAction("Open &DICOM series…", self.open_dicom_dialog)
+        menu.addAction("Open as independent &images…", self.open_images_dialog)
         self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         menu.addAction("Open &batch…", lambda: self.open_worklist())

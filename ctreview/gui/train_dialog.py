@@ -39,6 +39,10 @@ from ctreview.paths import model_library_dir
 from ctreview.workers.training import TrainingJob
 
 LOSSES = ("dcgan", "wgan-gp")
+ENGINES = {"fused": "Fused: deep features + defect head", "anogan": "AnoGAN (earlier engine)"}
+STAGES = {"features": "Fitting the deep-feature model of normality",
+          "head": "Training the defect head on synthetic defects",
+          "calibrate": "Setting the thresholds on held-out normal slices"}
 _PENS = ("#64b5f6", "#ff8a65", "#81c784", "#ba68c8", "#fff176", "#4dd0e1")
 
 
@@ -135,13 +139,19 @@ class TrainDialog(QDialog):
         self.loss.addItems(LOSSES)
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda"])
+        self.engine = QComboBox()
+        for key, text in ENGINES.items():
+            self.engine.addItem(text, key)
+        self.engine.currentIndexChanged.connect(lambda _i: self._engine_changed())
+        self.head_iterations = _spin(10, 100000, 600, 50)
         form = QFormLayout()
-        for label, widget in (("Model name", self.name), ("Profile", self.profile),
-                              ("Tile size", self.tile_size), ("Latent size", self.latent),
-                              ("Epochs", self.epochs), ("Network width", self.width),
-                              ("Batch size", self.batch), ("Loss", self.loss),
+        for label, widget in (("Model name", self.name), ("Engine", self.engine), ("Profile", self.profile),
+                              ("Tile size", self.tile_size), ("Head iterations", self.head_iterations),
+                              ("Latent size", self.latent), ("Epochs", self.epochs),
+                              ("Network width", self.width), ("Batch size", self.batch), ("Loss", self.loss),
                               ("Device", self.device)):
             form.addRow(label, widget)
+        self._engine_changed()
         buttons = QHBoxLayout()
         self.train_button, self.cancel_button = QPushButton("Train"), QPushButton("Cancel")
         self.resume_button = QPushButton("Resume")
@@ -216,13 +226,25 @@ class TrainDialog(QDialog):
     def set_paths(self) -> list[str]:
         return [self.sets.item(i).text() for i in range(self.sets.count())]
 
+    def engine_name(self) -> str:
+        return str(self.engine.currentData())
+
+    def _engine_changed(self) -> None:
+        anogan = self.engine_name() == "anogan"
+        for widget in (self.latent, self.epochs, self.width, self.batch, self.loss):
+            widget.setEnabled(anogan)
+        self.head_iterations.setEnabled(not anogan)
+
     def options(self) -> dict:
-        """Return the keyword arguments for ``ctreview.model.train``."""
-        return {"profile": self.profile.currentText(), "tile_size": self.tile_size.value(),
+        """Return what the training task needs: the engine, its settings, profile, device and name."""
+        common = {"engine": self.engine_name(), "profile": self.profile.currentText(),
+                  "device": self.device.currentText(), "name": self.name.text().strip()}
+        if self.engine_name() == "fused":
+            return {**common, "tile_size": self.tile_size.value(), "head_iterations": self.head_iterations.value()}
+        return {**common, "tile_size": self.tile_size.value(),
                 "latent_dim": self.latent.value(), "epochs": self.epochs.value(),
-                "loss": self.loss.currentText(), "device": self.device.currentText(),
-                "width": self.width.value(), "batch_size": self.batch.value(),
-                "name": self.name.text().strip(), "sample_every": self._iterations_per_epoch()}
+                "loss": self.loss.currentText(), "width": self.width.value(), "batch_size": self.batch.value(),
+                "sample_every": self._iterations_per_epoch()}
 
     def _iterations_per_epoch(self) -> int:
         # train() holds out ~15% of the tiles for calibration and samples the
@@ -286,11 +308,11 @@ class TrainDialog(QDialog):
 
     def _on_events(self, events: list) -> None:
         for ev in events:
-            if ev.phase in ("gan", "encoder"):
+            if ev.phase in ("gan", "encoder", "head"):
                 if ev.phase == "gan":
                     self._gan_iterations = ev.iterations
                 # the encoder's curves continue to the right of the GAN's
-                offset = 0 if ev.phase == "gan" else self._gan_iterations or ev.iterations
+                offset = self._gan_iterations or ev.iterations if ev.phase == "encoder" else 0
                 for key, value in ev.losses.items():
                     self._point(f"{ev.phase}:{key}", offset + ev.iteration, float(value))
             if ev.samples is not None:
@@ -324,8 +346,11 @@ class TrainDialog(QDialog):
             self.progress.setValue(int(fraction * 1000))
             self._say(f"{'GAN' if ev.phase == 'gan' else 'Encoder'} epoch {ev.epoch}/{ev.epochs}, "
                       f"{format_seconds(left)} left")
-        elif ev.phase == "calibrate":
-            self._say("Calibrating the threshold on held-out tiles…")
+        elif ev.phase in STAGES:
+            # the fused engine: one bar per stage, each stage's own share of the work
+            self.progress.setRange(0, max(1, ev.iterations))
+            self.progress.setValue(min(ev.iteration, ev.iterations))
+            self._say(f"{STAGES[ev.phase]}: {ev.iteration} of {ev.iterations}")
 
     def _on_finished(self, path: str) -> None:
         self.model_path = path

@@ -85,15 +85,25 @@ class WindowActions(TrustActions, ReviewActions):
     def open_dicom_dialog(self) -> None:
         self.open_folder_dialog(title="Open a DICOM series (its folder)")
 
-    def open_path(self, path: str | Path, *, autoscore: bool = False) -> None:
-        """Open the volume at ``path`` in a worker; the first slice shows as soon as it is read."""
+    def open_images_dialog(self) -> None:
+        """Pick a folder of independent images (photos, radiograph crops): each one is scored on its own."""
+        folder = QFileDialog.getExistingDirectory(self, "Open a folder of independent images",
+                                                  settings_mod.last_folder(self.settings))
+        if folder:
+            self.open_path(folder, images=True)
+
+    def open_path(self, path: str | Path, *, autoscore: bool = False, images: bool = False) -> None:
+        """Open the volume (or, with ``images``, the independent images) at ``path`` in a worker.
+
+        The first slice shows as soon as it is read.
+        """
         self.cancel_scoring()
         self.runner.cancel("roi")
         self._autoscore = autoscore
         self._loading = Path(path)
         self.load_bar.show()
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
-        self.runner.start("load", load_volume, str(path), workspace=self.session.workspace,
+        self.runner.start("load", load_volume, str(path), workspace=self.session.workspace, images=images,
                           on_yield=self._on_load, on_return=lambda _v: None)
 
     # -- batches ------------------------------------------------------------

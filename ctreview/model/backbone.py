@@ -12,9 +12,9 @@ eval mode (BatchNorm uses the ImageNet statistics it was trained with).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -100,7 +100,7 @@ class Backbone(nn.Module):
         self.requires_grad_(False)
         self.eval()
 
-    def train(self, mode: bool = True) -> "Backbone":
+    def train(self, mode: bool = True) -> Backbone:
         """Stay in eval mode: the ImageNet BatchNorm statistics are part of the features."""
         return super().train(False)
 

@@ -102,7 +102,7 @@ class FeatureSettings:
         return out
 
     @classmethod
-    def from_json(cls, data: dict) -> "FeatureSettings":
+    def from_json(cls, data: dict) -> FeatureSettings:
         """Inverse of :meth:`to_json`; unknown keys are a user error."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)

@@ -7,8 +7,8 @@ images into features and distances back into smoothed anomaly maps.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -82,7 +82,7 @@ class FeatureModel:
     def fit(self, images: Sequence[np.ndarray], masks: Sequence[np.ndarray] | None = None,
             positions: Sequence[float] | None = None, *,
             progress: Callable[[int, int], None] | None = None,
-            should_stop: Callable[[], bool] | None = None) -> "FeatureModel":
+            should_stop: Callable[[], bool] | None = None) -> FeatureModel:
         """Learn what normal looks like from normal images.
 
         Parameters

@@ -189,8 +189,9 @@ MIN_SLICES = 16
 
 def _refuse_little_data(normals: list[NormalVolume], force: bool) -> None:
     n = sum(len(v.slices) for v in normals)
+    what = "image" if normals[0].volume.layout == "images" else "slice"
     if n < MIN_SLICES and not force:
-        raise CtreviewError(None, f"only {n} normal slice{'s' if n != 1 else ''} with a ROI: a model needs at "
+        raise CtreviewError(None, f"only {n} normal {what}{'s' if n != 1 else ''} with a ROI: a model needs at "
                                   f"least {MIN_SLICES} (some fit the scorers, the rest set the thresholds); "
                                   "add normal data, or train anyway with --force")
 

@@ -55,9 +55,9 @@ class ResultsBatch:
     results: list[SliceResult] = field(default_factory=list)
 
 
-def load_volume(path: str | Path, *, workspace: Any = None,
+def load_volume(path: str | Path, *, workspace: Any = None, images: bool = False,
                 should_stop: StopFlag) -> Generator[Any, None, Any]:
-    """Open a volume, register it in the workspace and read what it already has there.
+    """Open a volume (or independent images), register it in the workspace and read what it has there.
 
     Yields :class:`VolumeOpened`, then :class:`VolumeRegistered` (with a
     workspace) and :class:`ValueRange`; returns the volume.
@@ -65,7 +65,12 @@ def load_volume(path: str | Path, *, workspace: Any = None,
     from ctreview.io import open_volume
     from ctreview.io.images import check_stack
 
-    volume = open_volume(path)
+    if images:
+        from ctreview.io import open_images
+
+        volume = open_images(path)
+    else:
+        volume = open_volume(path)
     yield VolumeOpened(volume, volume.slice(len(volume) // 2))
     check_stack(volume)  # a folder of unrelated images says so (in the volume's warnings)
     if workspace is not None:

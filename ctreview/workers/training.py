@@ -23,17 +23,33 @@ TASK = "train"
 
 
 def _urgent(event: TrainEvent) -> bool:
-    return event.samples is not None or event.phase not in ("gan", "encoder")
+    return event.samples is not None or event.phase not in ("gan", "encoder", "head", "features", "calibrate")
 
 
 def train_task(inputs: list[Any], out: Path, options: dict, *, resume: bool,
                should_stop: StopFlag) -> Generator[list[TrainEvent], None, Path]:
-    """Train into ``out``; yields batches of events, returns the model folder."""
-    from ctreview.training import iter_train, settings_from
+    """Train into ``out``; yields batches of events, returns the model folder.
 
+    ``options["engine"]`` is ``"fused"`` (the default: deep features and a
+    defect head) or ``"anogan"``; the other options are that engine's settings.
+    """
     opts = dict(options)
+    engine = opts.pop("engine", "fused")
     kwargs = {k: opts.pop(k) for k in ("profile", "device", "name") if k in opts}
-    events = iter_train(inputs, out, settings_from(**opts), resume=resume, should_stop=should_stop, **kwargs)
+    if engine == "fused":
+        from dataclasses import replace
+
+        from ctreview.training.detector_settings import DetectorSettings
+        from ctreview.training.detector_train import iter_train_detector
+
+        base = DetectorSettings()
+        head = replace(base.head, iterations=int(opts.pop("head_iterations", base.head.iterations)))
+        settings = replace(base, head=head, **opts)
+        events = iter_train_detector(inputs, out, settings, should_stop=should_stop, **kwargs)
+    else:
+        from ctreview.training import iter_train, settings_from
+
+        events = iter_train(inputs, out, settings_from(**opts), resume=resume, should_stop=should_stop, **kwargs)
     return (yield from coalesce(events, FLUSH_SECONDS, urgent=_urgent))
 
 

@@ -12,7 +12,7 @@ import tifffile
 from ctreview.cli import main
 from tests.batch.batch_helpers import read_rows, score_reference
 
-RUN_FILES = ["heatmap.tif", "scores.csv", "summary.json"]
+RUN_FILES = ["defects.csv", "heatmap.tif", "scores.csv", "summary.json"]
 
 
 def _batch(*inputs, model, runs, extra=()) -> int:

@@ -151,7 +151,7 @@ def test_window_level_can_be_typed_and_a_drag_says_manual(qtbot, window, phantom
     box.preset.setCurrentText("Full range")
     lo, hi = window.view.levels()
     assert box.width_box.value() == pytest.approx(hi - lo, rel=1e-3)
-    window.view._drag_window(10.0, 5.0)
+    window.view.drag_window(10.0, 5.0)
     assert box.preset.currentText() == "Manual"
 
 

@@ -7,6 +7,7 @@ import pytest
 
 def _tiny(dialog, name: str, epochs: int) -> None:
     dialog.name.setText(name)
+    dialog.engine.setCurrentIndex(dialog.engine.findData("anogan"))  # a set of tiles only: the AnoGAN
     dialog.epochs.setValue(epochs)
     dialog.latent.setValue(16)
     dialog.width.setValue(8)
@@ -98,3 +99,36 @@ def test_broken_set_is_refused_when_added(qtbot, tmp_path):
     with pytest.raises(CtreviewError, match="manifest.json"):
         dialog.add_set(tmp_path)
     assert dialog.sets.count() == 0
+
+
+@pytest.mark.slow
+def test_the_fused_engine_trains_from_a_set_whose_volumes_are_on_disk(qtbot, tmp_path):
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from ctreview.cli import main
+    from ctreview.gui.train_dialog import TrainDialog
+    from ctreview.model import load_model
+
+    path = Path(__file__).parents[1] / "dataset" / "reviewed_data.py"
+    spec = importlib.util.spec_from_file_location("ctreview_reviewed_data", path)
+    module = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)
+    reviewed = module.reviewed_session(tmp_path)
+    out = tmp_path / "set"
+    assert main(["dataset", "export", *map(str, reviewed.volumes), "--out", str(out),
+                 "--workspace", str(reviewed.workspace)]) == 0
+    dialog = TrainDialog(None, sets=[out])
+    qtbot.addWidget(dialog)
+    assert dialog.engine_name() == "fused" and not dialog.epochs.isEnabled()
+    dialog.name.setText("fused-from-dialog")
+    dialog.head_iterations.setValue(20)
+    dialog.device.setCurrentText("cpu")
+    with qtbot.waitSignal(dialog.modelTrained, timeout=300_000) as blocker:
+        dialog.train_button.click()
+    model = load_model(blocker.args[0], device="cpu")
+    assert model.meta["format_version"] == 2 and set(model.scorers) == {"features", "head"}
+    curves = {name: len(xs) for name, (_c, xs, _y) in dialog._curves.items()}
+    assert any(name.startswith("head:") and n > 0 for name, n in curves.items())   # the head's losses drawn
+    assert "saved" in dialog.status.text()

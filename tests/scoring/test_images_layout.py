@@ -27,7 +27,7 @@ def image_model(tmp_path_factory):
     root = tmp_path_factory.mktemp("images")
     normal = root / "normal"
     normal.mkdir()
-    for k in range(14):
+    for k in range(18):
         Image.fromarray(_tile_photo(k)).save(normal / f"good_{k:02d}.png")
     model = root / "model"
     assert main(["train", "--images", str(normal), "--out", str(model), "--tile-size", "32",
