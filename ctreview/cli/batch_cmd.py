@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-import time
 from typing import Any
 
 from ctreview.cli._options import add_settings_flags, settings_from_args
@@ -110,10 +109,10 @@ class _Display:
     """A progress bar (volumes, rate, ETA) on a terminal; one plain line per volume otherwise."""
 
     def __init__(self, stream: Any) -> None:
-        self.stream, self.tty = stream, stream.isatty()
-        self.t0 = time.monotonic()
-        self.total = self.finished = self.worked = 0
-        self.drawn = False
+        from ctreview.cli._progress import ProgressBar
+
+        self.bar = ProgressBar("volumes", stream)
+        self.tty = self.bar.tty
 
     def __call__(self, event: Any) -> None:
         from ctreview.batch import (
@@ -126,48 +125,27 @@ class _Display:
         )
 
         if isinstance(event, BatchStarted):
-            self.total, self.t0 = event.total, time.monotonic()
             threads = ", ".join(f"{h}: {n}" if h != "*" else str(n) for h, n in event.threads.items())
-            self._line(f"batch: {event.total} volumes on {event.workers} {event.executor} worker(s), "
-                       f"{threads} torch thread(s) each")
+            self.bar.line(f"batch: {event.total} volumes on {event.workers} {event.executor} worker(s), "
+                          f"{threads} torch thread(s) each")
+            self.bar.start(event.total, "batch")
         elif isinstance(event, (VolumeDone, VolumeSkipped, VolumeFailed)):
-            self.finished = event.done
-            self.worked += not isinstance(event, VolumeSkipped)
             row = event.row
             if isinstance(event, VolumeFailed):
                 text = row.error if row.error.startswith(row.volume) else f"{row.volume}: {row.error}"
-                self._line(f"failed: {text}")
+                self.bar.line(f"failed: {text}")
             elif not self.tty:
                 worst = "" if row.worst is None else f"worst {row.worst:.2f}, "
-                self._line(f"{event.done}/{event.total} {row.status}: {row.volume} ({worst}{row.above} above, "
-                           f"{row.seconds:.1f} s)")
-            self._bar()
+                self.bar.line(f"{event.done}/{event.total} {row.status}: {row.volume} ({worst}{row.above} above, "
+                              f"{row.seconds:.1f} s)")
+            if self.tty:
+                self.bar.update(event.done)
         elif isinstance(event, VolumeRetried):
-            self._line(f"retrying {event.volume}: {event.reason} (attempt {event.attempt})")
+            self.bar.line(f"retrying {event.volume}: {event.reason} (attempt {event.attempt})")
         elif isinstance(event, BatchStopping):
-            self._line(f"stopping: {event.running} running volume(s) finish; Ctrl+C again cancels them")
-
-    def _line(self, text: str) -> None:
-        if self.drawn:
-            print("\r\033[K", end="", file=self.stream)
-            self.drawn = False
-        print(text, file=self.stream, flush=True)
-        self._bar()
-
-    def _bar(self) -> None:
-        if not self.tty or not self.total:
-            return
-        elapsed = time.monotonic() - self.t0
-        rate = self.worked / elapsed if elapsed > 0 else 0.0
-        left = self.total - self.finished
-        eta = f"{left / rate:.0f} s" if rate > 0 else "?"
-        width = 30
-        full = int(width * self.finished / self.total)
-        print(f"\r[{'#' * full}{'-' * (width - full)}] {self.finished}/{self.total} volumes, "
-              f"{rate * 60:.1f}/min, ETA {eta}\033[K", end="", file=self.stream, flush=True)
-        self.drawn = True
+            self.bar.line(f"stopping: {event.running} running volume(s) finish; Ctrl+C again cancels them")
 
     def end(self) -> None:
-        if self.drawn:
-            print(file=self.stream, flush=True)
-            self.drawn = False
+        self.bar.end()
+
+

@@ -84,17 +84,24 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _drain_with_counter(events: Generator):
-    """Run the scoring events to their end, printing a counter on a terminal; return the summary."""
+    """Run the scoring events to their end with a progress bar (slices, rate, time left); return the summary."""
+    from ctreview.cli._progress import ProgressBar
     from ctreview.progress import drain
     from ctreview.results import SliceResult
 
-    tty = sys.stderr.isatty()
+    bar = ProgressBar("slices")
+    seen: set[int] = set()
 
     def show(event) -> None:
-        if tty and isinstance(event, SliceResult):
-            print(f"\rslice {event.index} ({event.stage})\033[K", end="", file=sys.stderr, flush=True)
+        if isinstance(event, SliceResult):
+            if event.stage == "refined":
+                bar.update(bar.done, f"refining slice {event.index}")
+            else:
+                seen.add(event.index)
+                bar.update(len(seen))
+        else:  # RunStarted: the ROI is known, so is the number of slices
+            bar.start(event.total, "scoring")
 
     summary = drain(events, show)
-    if tty:
-        print(file=sys.stderr)
+    bar.end()
     return summary

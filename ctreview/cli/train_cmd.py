@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 
 from ctreview.model.config import TILE_SIZES
 
@@ -53,30 +51,22 @@ def add_parser(subparsers) -> None:
 
 
 class _Progress:
-    """One line per stage: a bar on a terminal, plain lines every few seconds otherwise."""
+    """One bar per training stage (iterations, rate, time left); plain lines when not a terminal."""
 
     def __init__(self, stream=None) -> None:
-        # Looked up at call time, not import time, so a redirected stderr is honoured.
-        stream = stream or sys.stderr
-        self.stream, self.tty, self.last, self.phase = stream, stream.isatty(), 0.0, ""
+        from ctreview.cli._progress import ProgressBar
+
+        self.bar, self.phase = ProgressBar("steps", stream), ""
 
     def __call__(self, ev) -> None:
+        if ev.phase != self.phase:
+            self.phase = ev.phase
+            self.bar.start(ev.iterations, ev.phase)
         losses = " ".join(f"{k}={v:.3g}" for k, v in ev.losses.items())
-        line = f"{ev.phase} {ev.iteration}/{ev.iterations} {losses}".rstrip()
-        if ev.phase in ("gan", "encoder"):
-            line = f"{ev.phase} epoch {ev.epoch}/{ev.epochs} iter {ev.iteration}/{ev.iterations} {losses}"
-        new_stage = ev.phase != self.phase
-        if self.tty:
-            if new_stage and self.phase:
-                print(file=self.stream)
-            done = int(30 * ev.iteration / max(1, ev.iterations))
-            print(f"\r[{'#' * done}{'.' * (30 - done)}] {line}\033[K", end="", file=self.stream, flush=True)
-            if ev.phase == "done":
-                print(file=self.stream)
-        elif new_stage or ev.iteration == ev.iterations or time.monotonic() - self.last > 5:
-            self.last = time.monotonic()
-            print(line, file=self.stream, flush=True)
-        self.phase = ev.phase
+        epoch = f"epoch {ev.epoch}/{ev.epochs}" if ev.phase in ("gan", "encoder") else ""
+        self.bar.update(ev.iteration, " ".join(x for x in (epoch, losses) if x))
+        if ev.phase == "done":
+            self.bar.end()
 
 
 def _detector_settings(args: argparse.Namespace):
