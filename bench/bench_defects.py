@@ -137,11 +137,12 @@ def label_runs(part: str, data: Path, runs: dict[str, Path], settings) -> dict[s
 
     from ctreview.defects import find_defects
     from ctreview.io import open_volume
+    from ctreview.scoring.heatmap_file import read_heatmap
 
     labels = json.loads((data / "labels.json").read_text())
     results = {}
     for stem, run in runs.items():
-        heat = tifffile.imread(run / "heatmap.tif")
+        heat = read_heatmap(run / "heatmap.tif")
         mask = tifffile.imread(data / "masks" / f"{stem}_defects.tif")
         with open_volume(data / f"{stem}.tif") as volume:
             spacing = volume.spacing

@@ -47,15 +47,15 @@ def read_scores(run_dir: str | Path, boxes: dict[str, list[list[int]]] | None = 
     return out
 
 
-def _heatmaps(run_dir: Path, slices: list[int]) -> tuple[np.ndarray, dict[int, float]]:
-    import tifffile
+def _heatmaps(run_dir: Path, slices: list[int]) -> tuple[Any, dict[int, float]]:
+    from ctreview.scoring.heatmap_file import open_heatmap
 
     path = run_dir / "heatmap.tif"
     try:
-        heat = tifffile.memmap(path, mode="r")
+        heat = open_heatmap(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable TIFF is the same user error
         raise CtreviewError(path, f"unreadable heatmap ({exc.__class__.__name__})") from None
-    if heat.ndim != 3 or any(not 0 <= k < heat.shape[0] for k in slices):
+    if len(heat.shape) != 3 or any(not 0 <= k < heat.shape[0] for k in slices):
         raise CtreviewError(path, f"heatmap of shape {heat.shape} does not fit the scores")
     return heat, {k: float(np.max(heat[k])) for k in slices}
 

@@ -1,8 +1,8 @@
 """Write a scoring run to a folder: ``scores.csv``, ``heatmap.tif``, ``defects.csv``, ``summary.json``.
 
 :class:`RunWriter` takes results as a scoring stream yields them (the
-heatmap is a memory-mapped float32 TIFF, so a large volume never needs its
-heatmap in RAM); :func:`write_run` does the same for results already at
+heatmap is kept compressed and written as a compact uint16 TIFF, so a large
+volume never needs its heatmap in RAM); :func:`write_run` does the same for results already at
 hand. ``summary.json`` is written last, under a temporary name then
 renamed, so a folder with a summary is complete.
 """
@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tifffile
 
 from ctreview.defects import write_defects_csv
 from ctreview.results import SliceResult, SliceScore
+from ctreview.scoring.heatmap_file import HeatmapWriter
 from ctreview.scoring.summary import RunSummary
 
 CSV_HEADER = ["slice", "score", "relative_score", "tile_y", "tile_x", "tile_y1", "tile_x1",
@@ -36,7 +36,10 @@ class RunWriter:
     run_dir : path
         Folder to write (created).
     shape : (z, y, x)
-        Volume shape; ``heatmap.tif`` gets this shape, float32, zero where unscored.
+        Volume shape; ``heatmap.tif`` gets this shape, zero where unscored (compact:
+        see :mod:`ctreview.scoring.heatmap_file`).
+    maps : tuple of str
+        Scorers whose own maps also go into ``heatmap-<name>.tif``.
     """
 
     def __init__(self, run_dir: str | Path, shape: tuple[int, int, int], maps: tuple[str, ...] = ()) -> None:
@@ -44,35 +47,30 @@ class RunWriter:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "summary.json").unlink(missing_ok=True)  # incomplete until written again
         self.heatmap_path = self.run_dir / FILES["heatmap"]
-        self._heat = tifffile.memmap(self.heatmap_path, shape=tuple(int(s) for s in shape),
-                                     dtype=np.float32, photometric="minisblack")
-        self._heat[:] = 0.0
+        dims = (int(shape[0]), int(shape[1]), int(shape[2]))
+        self._heat = HeatmapWriter(self.heatmap_path, dims)
         # one map per scorer asked for (``--maps``), in units of that scorer's own 1 % threshold
-        self._maps = {name: tifffile.memmap(self.run_dir / f"heatmap-{name}.tif", shape=tuple(int(s) for s in shape),
-                                            dtype=np.float32, photometric="minisblack") for name in maps}
-        for array in self._maps.values():
-            array[:] = 0.0
+        self._maps = {name: HeatmapWriter(self.run_dir / f"heatmap-{name}.tif", dims) for name in maps}
         self.rows: dict[int, SliceScore] = {}
 
     def add(self, result: SliceResult) -> None:
         """Record one slice result; a later result for the same slice replaces it."""
         self.rows[int(result.index)] = result.summary()
-        self._heat[int(result.index)] = result.heatmap
-        for name, array in self._maps.items():
+        self._heat.put(result.index, result.heatmap)
+        for name, writer in self._maps.items():
             if name in result.maps:
-                array[int(result.index)] = result.maps[name]
+                writer.put(result.index, result.maps[name])
 
     @property
-    def heatmap(self) -> np.ndarray:
-        """The memory-mapped ``(z, y, x)`` heatmap written so far (until :meth:`close`)."""
+    def heatmap(self) -> HeatmapWriter:
+        """The ``(z, y, x)`` heatmap so far, sliced as float32 slabs (until :meth:`close`)."""
         return self._heat
 
     def close(self, summary: RunSummary) -> RunSummary:
         """Write ``scores.csv``, ``defects.csv`` and, last, ``summary.json``; return the summary with its files."""
-        self._heat.flush()
-        del self._heat
-        for array in self._maps.values():
-            array.flush()
+        self._heat.close()
+        for writer in self._maps.values():
+            writer.close()
         names = list(self._maps)
         self._maps.clear()
         _write_csv(self.run_dir / FILES["scores"], [self.rows[k] for k in sorted(self.rows)])

@@ -6,10 +6,10 @@ import logging
 
 import numpy as np
 import pytest
-import tifffile
 
 from ctreview.batch.task import CRASH_MARKER, CRASH_VOLUME
 from ctreview.cli import main
+from ctreview.scoring.heatmap_file import read_heatmap
 from tests.batch.batch_helpers import read_rows, score_reference
 
 distributed = pytest.importorskip("distributed")
@@ -33,8 +33,8 @@ def test_a_dask_cluster_scores_like_ctreview_score_and_reruns_a_killed_workers_v
     for row in rows:
         ref = score_reference(row["volume"], tiny_model, tmp_path / "ref" / row["run"])
         assert (runs / row["run"] / "scores.csv").read_text() == (ref / "scores.csv").read_text()
-        np.testing.assert_array_equal(tifffile.imread(runs / row["run"] / "heatmap.tif"),
-                                      tifffile.imread(ref / "heatmap.tif"))
+        np.testing.assert_array_equal(read_heatmap(runs / row["run"] / "heatmap.tif"),
+                                      read_heatmap(ref / "heatmap.tif"))
     executor = json.loads((runs / "batch.json").read_text())["executor"]
     assert executor["kind"] == "dask" and executor["workers"] == 2
     assert executor["scheduler"] == cluster.scheduler_address

@@ -7,9 +7,9 @@ import shutil
 
 import numpy as np
 import pytest
-import tifffile
 
 from ctreview.cli import main
+from ctreview.scoring.heatmap_file import read_heatmap
 from tests.batch.batch_helpers import read_rows, score_reference
 
 RUN_FILES = ["defects.csv", "heatmap.tif", "scores.csv", "summary.json"]
@@ -33,7 +33,7 @@ def test_a_batch_scores_like_ctreview_score_worst_first_and_a_rerun_skips_all(vo
         assert sorted(os.listdir(run)) == RUN_FILES
         ref = score_reference(row["volume"], tiny_model, tmp_path / "ref" / row["run"])
         assert (run / "scores.csv").read_text() == (ref / "scores.csv").read_text()
-        np.testing.assert_array_equal(tifffile.imread(run / "heatmap.tif"), tifffile.imread(ref / "heatmap.tif"))
+        np.testing.assert_array_equal(read_heatmap(run / "heatmap.tif"), read_heatmap(ref / "heatmap.tif"))
         summary = json.loads((ref / "summary.json").read_text())
         assert int(row["above"]) == summary["counts"]["above_threshold"] and row["fingerprint"].startswith("v1:")
     info = json.loads((runs / "batch.json").read_text())

@@ -5,10 +5,10 @@ import json
 
 import numpy as np
 import pytest
-import tifffile
 
 from ctreview.cli import main
 from ctreview.review import open_workspace
+from ctreview.scoring.heatmap_file import read_heatmap
 from tests.batch.batch_helpers import read_rows
 
 
@@ -32,7 +32,7 @@ def test_finished_runs_are_recorded_in_the_workspace_once(volumes, tiny_model, t
             assert [s.index for s in scores] == [int(line.split(",")[0]) for line in csv_rows]
             assert max(s.relative for s in scores) == pytest.approx(float(row["worst"]))
             assert all(s.boxes for s in scores)  # the ROI boxes came along from the worker
-            heat = tifffile.imread(run_dir / "heatmap.tif")
+            heat = read_heatmap(run_dir / "heatmap.tif")
             top = max(scores, key=lambda s: s.relative)
             stored = workspace.heatmap(run["id"], top.index)
             span = float(heat[top.index].max() - min(0.0, heat[top.index].min()))

@@ -10,6 +10,7 @@ import pytest
 
 from ctreview.defects import CSV_COLUMNS, Defect, DefectSettings, defect_decision, defect_note, find_defects
 from ctreview.review import SCHEMA_VERSION, open_workspace
+from ctreview.scoring.heatmap_file import read_heatmap
 
 REQUIRED = ["id", "z0", "z1", "y0", "y1", "x0", "x1", "centroid_z_mm", "centroid_y_mm", "centroid_x_mm",
             "voxels", "volume_mm3", "diameter_mm", "peak", "peak_slice"]
@@ -83,7 +84,7 @@ def test_scoring_writes_defects_csv_summary_json_and_the_workspace(tiny_model, t
         stored = ws.run_defects(summary.run_id)
     assert summary.defects and summary.defect_settings == loose
     assert stored == summary.defects
-    heat = __import__("tifffile").imread(tmp_path / "run" / "heatmap.tif")
+    heat = read_heatmap(tmp_path / "run" / "heatmap.tif")
     assert summary.defects == find_defects(heat, volume.spacing, loose)  # the run folder's heatmap, slab-wise
     with open(tmp_path / "run" / "defects.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-import tifffile
 from helpers_model import drain as _run
 
 from ctreview.io import open_volume
@@ -13,6 +12,7 @@ from ctreview.progress import drain
 from ctreview.results import SliceResult
 from ctreview.roi import extract_roi, stitch
 from ctreview.scoring import CSV_HEADER, ScoringSettings, run_scoring, score_volume, write_run
+from ctreview.scoring.heatmap_file import read_heatmap
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_run_folder_has_csv_heatmap_and_summary(setup, tmp_path):
     assert [int(r[0]) for r in rows[1:]] == list(roi.slices)  # one row per ROI slice, superseded in place
     assert sum(r[9] == "refined" for r in rows[1:]) == 2
     assert all(float(r[7]) > 0 for r in rows[1:])  # paper score column filled
-    heat = tifffile.imread(tmp_path / "run" / "heatmap.tif")
+    heat = read_heatmap(tmp_path / "run" / "heatmap.tif")
     assert heat.shape == volume.shape and heat.dtype == np.float32
     no_roi = [k for k in range(volume.shape[0]) if k not in roi.slices]
     assert not heat[no_roi].any()

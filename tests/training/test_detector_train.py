@@ -5,13 +5,13 @@ import json
 
 import numpy as np
 import pytest
-import tifffile
 from helpers_model import drain
 
 from ctreview.io import open_volume
 from ctreview.model import load_model, read_meta
 from ctreview.model.detector import Detector
 from ctreview.scoring import ScoringSettings, run_scoring
+from ctreview.scoring.heatmap_file import read_heatmap
 
 
 def test_a_fused_model_is_format_2_with_its_scorers_and_held_out_thresholds(tiny_detector):
@@ -75,7 +75,7 @@ def test_maps_of_each_scorer_go_into_the_run_folder(tiny_detector, tiny_data, tm
     assert main(["score", str(volume), "--model", str(tiny_detector), "--out", str(tmp_path / "run"),
                  "--maps", "all", "--device", "cpu"]) == 0
     for name in ("features", "head"):
-        heat = tifffile.imread(tmp_path / "run" / f"heatmap-{name}.tif")
+        heat = read_heatmap(tmp_path / "run" / f"heatmap-{name}.tif")
         assert heat.shape == open_volume(volume).shape and heat.max() > 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["statistic"] == "fused" and summary["files"]["heatmap:head"] == "heatmap-head.tif"
