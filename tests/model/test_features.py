@@ -156,3 +156,36 @@ def test_bad_settings_and_foreign_state_are_user_errors(backbone):
         load_feature_model(config, {"bank": torch.zeros(3, 7)}, backbone=backbone)
     with pytest.raises(CtreviewError, match="unknown feature model settings"):
         load_feature_model({**config, "settings": {"colour": 1}}, model.state_dict(), backbone=backbone)
+
+
+def test_presmoothing_makes_features_less_sensitive_to_pixel_noise(backbone):
+    rng = np.random.default_rng(7)
+    clean = texture(rng)
+    noisy = np.clip(clean + 0.03 * rng.standard_normal(clean.shape).astype(np.float32), 0, 1)
+    pair = torch.from_numpy(np.stack([clean, noisy])[:, None])
+    change = {}
+    for sigma in (0.0, 1.0):
+        f = build_feature_model(FeatureSettings(presmooth=sigma), backbone=backbone).features(pair)
+        change[sigma] = float((f[0] - f[1]).norm(dim=0).mean() / f[0].norm(dim=0).mean())
+    assert change[1.0] < 0.7 * change[0.0]
+
+
+def stripes(rng, angle_deg):
+    """A periodic stripe pattern at ``angle_deg`` with noise."""
+    y, x = np.mgrid[:SIZE, :SIZE] - (SIZE - 1) / 2
+    a = np.radians(angle_deg)
+    u = x * np.cos(a) + y * np.sin(a)
+    return (0.4 + 0.2 * np.sin(u / 2.5 + rng.uniform(0, 6)) + 0.01 * rng.standard_normal((SIZE, SIZE))).astype(np.float32)
+
+
+def test_rotated_copies_make_turned_normal_parts_look_normal(backbone):
+    rng = np.random.default_rng(8)
+    normal = [stripes(rng, 0.0) for _ in range(3)]
+    probe = [stripes(rng, 30.0)]
+    plain = build_feature_model(FeatureSettings(coreset="none"), backbone=backbone).fit(normal)
+    turned = build_feature_model(FeatureSettings(coreset="none", rotations=(30.0,)), backbone=backbone)
+    turned.fit(normal)
+    # the turned copies lose the corners the turn brings in from outside the image
+    assert plain.bank.shape[0] < turned.bank.shape[0] < 2 * plain.bank.shape[0]
+    assert turned.score(probe, [INNER]).scores[0] < 0.7 * plain.score(probe, [INNER]).scores[0]
+    assert turned.config()["settings"]["rotations"] == [30.0]
