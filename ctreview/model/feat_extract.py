@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from ctreview.errors import CtreviewError
-from ctreview.model.backbone import Backbone, load_backbone
+from ctreview.model.backbone import BACKBONES, Backbone, load_backbone
 from ctreview.model.feat_coreset import random_projection
 from ctreview.model.feat_maps import gaussian_smooth, scaled_shape
 
@@ -30,6 +30,11 @@ VIEWS = ("concat", "contrast")
 @dataclass(frozen=True)
 class FeatureSettings:
     """Everything that defines a deep-feature model of normality (JSON-able).
+
+    The defaults are what measured best on CT slices of unseen phantoms
+    (bench/results/features.md): PatchCore on Lite0's stride-8 block of
+    slices denoised with sigma 1 px and upsampled 2x, a greedy 10 % coreset.
+    PatchCore as published is ``taps=("_blocks.4", "_blocks.10"), presmooth=0, scale=1``.
 
     Attributes
     ----------
@@ -77,8 +82,8 @@ class FeatureSettings:
     backbone: str = "efficientnet-lite0"
     weights: str | None = None
     taps: tuple[str, ...] | None = None
-    presmooth: float = 0.0
-    scale: float = 1.0
+    presmooth: float = 1.0
+    scale: float = 2.0
     pool: int = 3
     reduce: int | None = None
     reduce_method: str = "project"
@@ -138,6 +143,10 @@ class PatchFeatures:
         self.settings = settings
         self.backbone = backbone or load_backbone(settings.backbone, weights=settings.weights,
                                                   taps=settings.taps)
+        wanted = settings.taps or BACKBONES[settings.backbone].taps
+        if self.backbone.name != settings.backbone or set(self.backbone.taps) != set(wanted):
+            raise CtreviewError(None, f"the backbone given ({self.backbone.name}, taps {self.backbone.taps}) "
+                                      f"is not the one the settings name ({settings.backbone}, taps {tuple(wanted)})")
         self.stride = self.backbone.strides[self.backbone.taps[0]]
         self.raw_dim = sum(self.backbone.channels.values())
         self.view_dim = min(settings.reduce or self.raw_dim, self.raw_dim)
