@@ -50,7 +50,9 @@ class BackboneSpec:
     depth_for : callable(taps) -> int
         How many blocks or layers the taps need.
     taps : tuple of str
-        Default taps: stride 8 and stride 16, as PatchCore.
+        Default taps. PatchCore's are stride 8 and 16; on CT slices, where
+        defects are 2-37 px, Lite0's stride-8 block alone on 2x upsampled
+        slices did far better (bench/results/features.md), so that is its default.
     weights : callable() -> Path, or None
         Where the default weights are; None when none ship with ctreview.
     mean, std : tuple of 3 float
@@ -67,7 +69,7 @@ class BackboneSpec:
 
 BACKBONES: dict[str, BackboneSpec] = {
     "efficientnet-lite0": BackboneSpec(EfficientNetLite0, EfficientNetLite0.depth_for,
-                                       ("_blocks.4", "_blocks.10"), _lite0_weights,
+                                       ("_blocks.4",), _lite0_weights,
                                        INCEPTION_MEAN, INCEPTION_STD),
     "resnet18": BackboneSpec(resnet18, ResNet.depth_for, ("layer2", "layer3"), None,
                              IMAGENET_MEAN, IMAGENET_STD),

@@ -97,12 +97,16 @@ class FeatureModel:
             Checked per batch; raises :class:`~ctreview.errors.Cancelled`.
         """
         t0 = time.perf_counter()
-        feats, cells = [], []
-        for _, f, cell, _ in self._batches(images, masks, progress, should_stop):
-            feats += list(f)
-            cells += list(cell)
+        feats, cells, where = [], [], []
+        angles = (0.0,) + tuple(float(a) for a in self.settings.rotations)
+        for angle in angles:  # one pass per angle keeps one turned copy of the images in memory
+            turned = (images, masks) if angle == 0 else _turned(images, masks, angle)
+            for _, f, cell, _ in self._batches(*turned, progress, should_stop):
+                feats += list(f)
+                cells += list(cell)
+            where += [] if positions is None else [float(p) for p in positions]
         self.dim = int(feats[0].shape[0])
-        self._fit(feats, cells, None if positions is None else [float(p) for p in positions])
+        self._fit(feats, cells, where or None)
         self.fit_seconds = time.perf_counter() - t0
         return self
 
@@ -146,6 +150,21 @@ class FeatureModel:
             if progress is not None:
                 progress(stop, n)
             start = stop
+
+
+def _turned(images, masks, angle: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Images turned by ``angle`` degrees (from +x towards +y) about their centre, and masks that
+    are False where the turn brings in no image (so those patches never become normal examples)."""
+    from scipy.ndimage import rotate
+
+    angle = -angle  # scipy turns from +x towards -y (counter-clockwise as displayed, y down)
+    out_images, out_masks = [], []
+    for i, image in enumerate(images):
+        views = _as_views(image)
+        out_images.append(rotate(views, angle, axes=(1, 2), reshape=False, order=1, mode="nearest"))
+        inside = np.ones(views.shape[1:], np.float32) if masks is None else np.asarray(masks[i], np.float32)
+        out_masks.append(rotate(inside, angle, reshape=False, order=1, mode="constant", cval=0.0) > 0.5)
+    return out_images, out_masks
 
 
 def _as_views(image: np.ndarray) -> np.ndarray:

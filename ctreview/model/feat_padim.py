@@ -52,7 +52,7 @@ class Padim(FeatureModel):
         self.mean = self.mean.float()
 
     def _distances(self, feats, positions) -> torch.Tensor:
-        b, d, h, w = feats.shape
+        b, _, h, w = feats.shape
         if (h, w) != self.grid:
             raise CtreviewError(None, f"PaDiM was fitted on a {self.grid[0]}x{self.grid[1]} feature grid; "
                                       f"this image gives {h}x{w} (images must have the fitted size)")

@@ -20,7 +20,7 @@ class Payload:
 
 @pytest.fixture(scope="module")
 def lite0():
-    return load_backbone()
+    return load_backbone(taps=("_blocks.10", "_blocks.4"))  # any order: finest first
 
 
 def test_lite0_loads_from_the_local_wheel_without_network(monkeypatch):
@@ -32,7 +32,7 @@ def test_lite0_loads_from_the_local_wheel_without_network(monkeypatch):
     assert path.is_file() and path.suffix == ".pth"
     net = load_backbone("efficientnet-lite0")
     state = torch.load(path, map_location="cpu", weights_only=True)
-    torch.testing.assert_close(net.body._blocks[10]._bn2.running_var, state["_blocks.10._bn2.running_var"])
+    torch.testing.assert_close(net.body._blocks[4]._bn2.running_var, state["_blocks.4._bn2.running_var"])
 
 
 def test_lite0_is_truncated_after_the_deepest_tap(lite0):
@@ -40,8 +40,8 @@ def test_lite0_is_truncated_after_the_deepest_tap(lite0):
     assert len(lite0.body._blocks) == 11 and not hasattr(lite0.body, "_conv_head")
     assert lite0.strides == {"_blocks.4": 8, "_blocks.10": 16}
     assert lite0.channels == {"_blocks.4": 40, "_blocks.10": 112}
-    shallow = load_backbone(taps=("_blocks.4",))
-    assert len(shallow.body._blocks) == 5
+    default = load_backbone()
+    assert default.taps == ("_blocks.4",) and len(default.body._blocks) == 5
 
 
 def test_lite0_feature_shapes_and_frozen(lite0):

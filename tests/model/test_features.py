@@ -17,9 +17,17 @@ INNER = np.zeros((SIZE, SIZE), bool)
 INNER[12:-12, 12:-12] = True  # like a ROI crop with a margin: the image border is not scored
 
 
+# PatchCore as published (stride 8 + 16, native scale): the shapes below are worked out for it
+PUBLISHED = dict(taps=("_blocks.4", "_blocks.10"), scale=1.0, presmooth=0.0)
+
+
+def S(**kw) -> FeatureSettings:
+    return FeatureSettings(**{**PUBLISHED, **kw})
+
+
 @pytest.fixture(scope="module")
 def backbone():
-    return load_backbone()
+    return load_backbone(taps=PUBLISHED["taps"])
 
 
 def texture(rng, jitter=None):
@@ -53,18 +61,32 @@ def test_patchcore_separates_an_obvious_defect(backbone, coreset):
     rng = np.random.default_rng(0)
     normal = [texture(rng) for _ in range(8)]
     test = [texture(rng) for _ in range(5)]
-    model = build_feature_model(FeatureSettings(coreset=coreset, coreset_ratio=0.25), backbone=backbone)
+    model = build_feature_model(S(coreset=coreset, coreset_ratio=0.25), backbone=backbone)
     model.fit(normal, [INNER] * 8)
     result = model.score(test + [with_defect(test[0])], [INNER] * 6)
     assert_finds_defect(result)
     assert all(m.shape == (SIZE, SIZE) and m.dtype == np.float32 for m in result.maps)
 
 
+def test_the_default_settings_separate_an_obvious_defect():
+    rng = np.random.default_rng(0)
+    normal = [texture(rng) for _ in range(8)]
+    test = [texture(rng) for _ in range(5)]
+    model = build_feature_model().fit(normal, [INNER] * 8)
+    assert model.settings.scale == 2.0 and model.features.backbone.taps == ("_blocks.4",)
+    assert_finds_defect(model.score(test + [with_defect(test[0])], [INNER] * 6))
+
+
+def test_a_backbone_that_does_not_match_the_settings_is_refused(backbone):
+    with pytest.raises(CtreviewError, match="taps"):
+        build_feature_model(FeatureSettings(taps=("_blocks.2",)), backbone=backbone)
+
+
 def test_padim_separates_a_defect_on_aligned_images(backbone):
     rng = np.random.default_rng(1)
     normal = [texture(rng, jitter=1.0) for _ in range(12)]
     test = [texture(rng, jitter=1.0) for _ in range(5)]
-    model = build_feature_model(FeatureSettings(method="padim", reduce=48), backbone=backbone).fit(normal)
+    model = build_feature_model(S(method="padim", reduce=48), backbone=backbone).fit(normal)
     assert model.mean.shape == (12 * 12, 48) and model.inv_cov.shape == (144, 48, 48)
     assert_finds_defect(model.score(test + [with_defect(test[0])], [INNER] * 6))
     with pytest.raises(CtreviewError, match="one size"):
@@ -78,7 +100,7 @@ def test_memory_bank_holds_only_patches_inside_the_masks(backbone):
     images = [texture(rng) for _ in range(2)]
     mask = np.zeros((SIZE, SIZE), bool)
     mask[:20, :33] = True  # cells (8 px) overlapping it: 3 rows x 5 columns
-    model = build_feature_model(FeatureSettings(coreset="none"), backbone=backbone).fit(images, [mask] * 2)
+    model = build_feature_model(S(coreset="none"), backbone=backbone).fit(images, [mask] * 2)
     assert model.bank.shape == (2 * 3 * 5, 152)
     assert model.nbytes == model.bank.numel() * 4
     with pytest.raises(CtreviewError, match="no normal patch"):
@@ -100,7 +122,7 @@ def test_greedy_coreset_keeps_rare_features_a_random_subset_loses():
 def test_state_round_trips_through_safetensors_and_json(backbone, tmp_path):
     rng = np.random.default_rng(3)
     images = [texture(rng) for _ in range(3)]
-    settings = FeatureSettings(coreset_ratio=0.5, reduce=64, position_window=0.5)
+    settings = S(coreset_ratio=0.5, reduce=64, position_window=0.5)
     model = build_feature_model(settings, backbone=backbone).fit(images, positions=[0.0, 0.5, 1.0])
     save_file(model.state_dict(), tmp_path / "features.safetensors")
     (tmp_path / "features.json").write_text(json.dumps(model.config()))
@@ -118,8 +140,8 @@ def test_position_window_compares_only_with_normals_at_that_position(backbone):
             for _ in range(3)]
     blobs = [texture(rng) for _ in range(3)]
     positions = [0.0] * 3 + [1.0] * 3
-    free = build_feature_model(FeatureSettings(coreset="none"), backbone=backbone).fit(flat + blobs)
-    bound = build_feature_model(FeatureSettings(coreset="none", position_window=0.2), backbone=backbone)
+    free = build_feature_model(S(coreset="none"), backbone=backbone).fit(flat + blobs)
+    bound = build_feature_model(S(coreset="none", position_window=0.2), backbone=backbone)
     bound.fit(flat + blobs, positions=positions)
     probe = [texture(rng)]  # normal at position 1.0, out of place at 0.0
     masks = [INNER]
@@ -132,12 +154,12 @@ def test_position_window_compares_only_with_normals_at_that_position(backbone):
 def test_views_scale_and_reductions_shape_the_features(backbone):
     rng = np.random.default_rng(5)
     stack = np.stack([texture(rng) for _ in range(3)])  # (views, y, x): a slice and two neighbours
-    for settings, dim in ((FeatureSettings(reduce=32, views="concat"), 96),
-                          (FeatureSettings(reduce=32, views="contrast"), 64),
-                          (FeatureSettings(reduce=40, reduce_method="pool"), 120)):
+    for settings, dim in ((S(reduce=32, views="concat"), 96),
+                          (S(reduce=32, views="contrast"), 64),
+                          (S(reduce=40, reduce_method="pool"), 120)):
         model = build_feature_model(settings, backbone=backbone)
         assert model.features(torch.from_numpy(stack[None])).shape == (1, dim, 12, 12)
-    big = build_feature_model(FeatureSettings(scale=2.0), backbone=backbone)
+    big = build_feature_model(S(scale=2.0), backbone=backbone)
     assert big.features(torch.from_numpy(stack[None, :1])).shape == (1, 152, 24, 24)
     assert big.fit([stack[0]]).score([stack[1][:50, :70]]).maps[0].shape == (50, 70)
 
@@ -149,10 +171,43 @@ def test_bad_settings_and_foreign_state_are_user_errors(backbone):
         FeatureSettings(pool=2)
     with pytest.raises(CtreviewError, match="not a ctreview deep-feature model"):
         load_feature_model({"format": "other"}, {}, path="m")
-    model = build_feature_model(FeatureSettings(coreset="none"), backbone=backbone)
+    model = build_feature_model(S(coreset="none"), backbone=backbone)
     model.fit([texture(np.random.default_rng(6))])
     config = model.config()
     with pytest.raises(CtreviewError, match="memory bank"):
         load_feature_model(config, {"bank": torch.zeros(3, 7)}, backbone=backbone)
     with pytest.raises(CtreviewError, match="unknown feature model settings"):
         load_feature_model({**config, "settings": {"colour": 1}}, model.state_dict(), backbone=backbone)
+
+
+def test_presmoothing_makes_features_less_sensitive_to_pixel_noise(backbone):
+    rng = np.random.default_rng(7)
+    clean = texture(rng)
+    noisy = np.clip(clean + 0.03 * rng.standard_normal(clean.shape).astype(np.float32), 0, 1)
+    pair = torch.from_numpy(np.stack([clean, noisy])[:, None])
+    change = {}
+    for sigma in (0.0, 1.0):
+        f = build_feature_model(S(presmooth=sigma), backbone=backbone).features(pair)
+        change[sigma] = float((f[0] - f[1]).norm(dim=0).mean() / f[0].norm(dim=0).mean())
+    assert change[1.0] < 0.7 * change[0.0]
+
+
+def stripes(rng, angle_deg):
+    """A periodic stripe pattern at ``angle_deg`` with noise."""
+    y, x = np.mgrid[:SIZE, :SIZE] - (SIZE - 1) / 2
+    a = np.radians(angle_deg)
+    u = x * np.cos(a) + y * np.sin(a)
+    return (0.4 + 0.2 * np.sin(u / 2.5 + rng.uniform(0, 6)) + 0.01 * rng.standard_normal((SIZE, SIZE))).astype(np.float32)
+
+
+def test_rotated_copies_make_turned_normal_parts_look_normal(backbone):
+    rng = np.random.default_rng(8)
+    normal = [stripes(rng, 0.0) for _ in range(3)]
+    probe = [stripes(rng, 30.0)]
+    plain = build_feature_model(S(coreset="none"), backbone=backbone).fit(normal)
+    turned = build_feature_model(S(coreset="none", rotations=(30.0,)), backbone=backbone)
+    turned.fit(normal)
+    # the turned copies lose the corners the turn brings in from outside the image
+    assert plain.bank.shape[0] < turned.bank.shape[0] < 2 * plain.bank.shape[0]
+    assert turned.score(probe, [INNER]).scores[0] < 0.7 * plain.score(probe, [INNER]).scores[0]
+    assert turned.config()["settings"]["rotations"] == [30.0]
