@@ -41,6 +41,10 @@ class SliceInput:
         Top-left corners of the ROI's model tiles, in crop coordinates.
     offsets : tuple of int
         The context slices' offsets along z.
+    center : (float, float)
+        The part's centre (y, x) in crop coordinates.
+    angle : float
+        Direction of the part's major axis, degrees from +x towards +y (0 when unknown).
     """
 
     index: int
@@ -51,6 +55,8 @@ class SliceInput:
     position: float = 0.5
     tiles: list[tuple[int, int]] = field(default_factory=list)
     offsets: tuple[int, ...] = ()
+    center: tuple[float, float] = (0.0, 0.0)
+    angle: float = 0.0
 
     @property
     def stack(self) -> np.ndarray:

@@ -84,4 +84,9 @@ class SliceInputs:
         tiles = [(ty - y0, tx - x0) for ty, tx in sroi.tiles]
         span = max(1, self.z1 - self.z0 - 1)
         position = 0.5 if self.images else float(np.clip((k - self.z0) / span, 0.0, 1.0))
-        return SliceInput(k, image, context, mask, box, position, tiles, self.offsets)
+        if self.images:
+            center = ((y1 - y0) / 2.0, (x1 - x0) / 2.0)
+        else:
+            center = (float(self.roi.center[0]) - y0, float(self.roi.center[1]) - x0)
+        angle = 0.0 if self.images else float(self.roi.angle_deg)
+        return SliceInput(k, image, context, mask, box, position, tiles, self.offsets, center, angle)

@@ -11,7 +11,8 @@ FUSIONS = ("max", "mean")
 def _features() -> Any:
     from ctreview.model.feat_extract import FeatureSettings
 
-    return FeatureSettings()
+    # the part's major axis has no sign: a half-turned copy of every normal slice joins the bank
+    return FeatureSettings(rotations=(180.0,))
 
 
 def _head() -> Any:
@@ -47,9 +48,10 @@ class DetectorSettings:
         ROI grey values mapped to the features' [0, 1] window.
     tile_size : int
         Tiles of the ROI (the head trains on them; the AnoGAN scores them).
-    features, feature_context
+    features, feature_context, feature_align
         The deep-feature model (:class:`~ctreview.model.feat_extract.FeatureSettings`),
-        and whether the context slices are extra views of it.
+        whether the context slices are extra views of it, and whether each slice
+        is turned into the part's frame first (volumes only; images have no pose).
     head
         :class:`~ctreview.training.head_train.HeadTrainSettings`.
     anogan, anogan_contrast
@@ -67,6 +69,7 @@ class DetectorSettings:
     tile_size: int = 64
     features: Any = field(default_factory=_features)
     feature_context: bool = False
+    feature_align: bool = True
     head: Any = field(default_factory=_head)
     anogan: Any = field(default_factory=_anogan)
     anogan_contrast: bool = True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,10 @@ def _fit_features(normals: list[NormalVolume], part: Part, s: DetectorSettings, 
     from ctreview.model.features import build_feature_model
     from ctreview.model.scorers.features_scorer import FeatureScorer
 
-    scorer = FeatureScorer(build_feature_model(s.features), window, context=s.feature_context,
-                           positions=s.features.position_window is not None)
+    align = s.feature_align and bool(offsets)  # independent images have no pose to turn to
+    settings = s.features if align else replace(s.features, rotations=())
+    scorer = FeatureScorer(build_feature_model(settings), window, context=s.feature_context,
+                           positions=s.features.position_window is not None, align=align)
     images, masks, positions = [], [], []
     total = sum(len(ks) for _, ks in part)
     for index, ks in part:

@@ -197,7 +197,8 @@ def stripes(rng, angle_deg):
     y, x = np.mgrid[:SIZE, :SIZE] - (SIZE - 1) / 2
     a = np.radians(angle_deg)
     u = x * np.cos(a) + y * np.sin(a)
-    return (0.4 + 0.2 * np.sin(u / 2.5 + rng.uniform(0, 6)) + 0.01 * rng.standard_normal((SIZE, SIZE))).astype(np.float32)
+    stripes = 0.4 + 0.2 * np.sin(u / 2.5 + rng.uniform(0, 6))
+    return (stripes + 0.01 * rng.standard_normal((SIZE, SIZE))).astype(np.float32)
 
 
 def test_rotated_copies_make_turned_normal_parts_look_normal(backbone):
