@@ -39,6 +39,10 @@ class DetectorSettings:
         Context slices along z every scorer may use (none for images).
     fusion : str
         ``"max"`` or ``"mean"`` of the scorers' scaled maps.
+    height_curves : bool
+        Divide each scorer's map by how much normal slices at that height of
+        the part score (held-out normal slices), so the part's ends and
+        transitions do not outrank defects elsewhere (volumes only).
     holdout : float
         Share of the normal volumes (or slices, with one volume) kept out of
         every fit, for the thresholds.
@@ -63,6 +67,7 @@ class DetectorSettings:
     scorers: tuple[str, ...] = ("features", "head")
     offsets: tuple[int, ...] = (-6, -3, 3, 6)
     fusion: str = "max"
+    height_curves: bool = True
     holdout: float = 0.25
     fpr: float = 0.01
     percentiles: tuple[float, float] = (0.5, 99.5)

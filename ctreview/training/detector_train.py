@@ -25,7 +25,7 @@ from ctreview.progress import StopFlag
 from ctreview.scoring.inputs import SliceInputs
 from ctreview.timestamps import now_iso
 from ctreview.training.detector_settings import DetectorSettings
-from ctreview.training.fusion_calibration import calibrate_fusion, fused_maxima, held_out_maxima
+from ctreview.training.fusion_calibration import calibrate_fusion, fused_maxima, height_curves, held_out_maxima
 from ctreview.training.normal_data import NormalVolume, gather_volumes, image_volume, split
 from ctreview.training.settings import TrainEvent
 
@@ -172,10 +172,12 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
     prof_name = str(getattr(normals[0].roi.profile, "name", profile))
     detector = Detector(scorers, Fusion(rule=s.fusion, fpr=s.fpr), offsets=offsets, layout=layout,
                         profile=prof_name, tile_size=s.tile_size, device=dev)
-    maxima = yield from held_out_maxima(detector, normals, held, should_stop)
-    detector.fusion = calibrate_fusion(maxima, None, rule=s.fusion, fpr=s.fpr)
+    positions: list[float] = []
+    maxima = yield from held_out_maxima(detector, normals, held, should_stop, positions)
+    curves = height_curves(maxima, positions) if s.height_curves and layout == "volume" else {}
+    detector.fusion = calibrate_fusion(maxima, None, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions)
     fused = yield from fused_maxima(detector, normals, held, should_stop)
-    detector.fusion = calibrate_fusion(maxima, fused, rule=s.fusion, fpr=s.fpr)
+    detector.fusion = calibrate_fusion(maxima, fused, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions)
     meta = _meta(s, normals, fit, held, prof_name, layout, maxima, fused, time.perf_counter() - t0, dev, name)
     meta["domain"] = _domain(normals, fit, detector, fused, prof_name, s)
     from ctreview.model.store import save_detector

@@ -13,7 +13,7 @@ from collections.abc import Generator, Sequence
 
 import numpy as np
 
-from ctreview.model.detector import Detector, Fusion
+from ctreview.model.detector import CURVE_POSITIONS, Detector, Fusion
 from ctreview.progress import StopFlag
 from ctreview.scoring.inputs import SliceInputs
 from ctreview.training.normal_data import NormalVolume
@@ -31,9 +31,39 @@ def cutoff(values: Sequence[float], fpr: float) -> float:
     return value if value > 0 else 1.0
 
 
+def height_curves(maxima: dict[str, list[float]], positions: Sequence[float], *, bandwidth: float = 0.08,
+                  quantile: float = 0.75) -> dict[str, list[float]]:
+    """Each scorer's normal level along the part's height, at :data:`CURVE_POSITIONS` (median 1).
+
+    The level at a height is a kernel-weighted quantile of the held-out normal
+    slice maxima near that height (a Gaussian of ``bandwidth`` in part heights),
+    so a few slices per height suffice; it is kept within [0.5, 4] of the median.
+    """
+    pos = np.asarray(positions, float)
+    curves = {}
+    for name, values in maxima.items():
+        v = np.asarray(values, float)
+        if v.size < 8:
+            continue
+        levels = []
+        for g in CURVE_POSITIONS:
+            w = np.exp(-0.5 * ((pos - g) / bandwidth) ** 2)
+            order = np.argsort(v)
+            cum = np.cumsum(w[order])
+            levels.append(float(v[order][np.searchsorted(cum, quantile * cum[-1])]))
+        levels_arr = np.asarray(levels)
+        mid = float(np.median(levels_arr)) or 1.0
+        curves[name] = [round(float(x), 4) for x in np.clip(levels_arr / mid, 0.5, 4.0)]
+    return curves
+
+
 def held_out_maxima(detector: Detector, normals: list[NormalVolume], held: list[tuple[int, list[int]]],
-                    should_stop: StopFlag | None = None) -> Generator[TrainEvent, None, dict[str, list[float]]]:
-    """Each scorer's slice maxima (inside the ROI) over the held-out normal slices."""
+                    should_stop: StopFlag | None = None,
+                    positions: list[float] | None = None) -> Generator[TrainEvent, None, dict[str, list[float]]]:
+    """Each scorer's slice maxima (inside the ROI) over the held-out normal slices (raw, unscaled).
+
+    ``positions``, when given, gets each slice's height in the part, in the same order.
+    """
     from ctreview.errors import Cancelled
 
     total = sum(len(ks) for _, ks in held)
@@ -47,18 +77,29 @@ def held_out_maxima(detector: Detector, normals: list[NormalVolume], held: list[
             inputs = [build(k) for k in ks[start:start + BATCH]]
             for name, maps in detector.raw_maps(inputs).items():
                 maxima[name] += [float(np.max(m[i.mask], initial=0.0)) for m, i in zip(maps, inputs)]
+            if positions is not None:
+                positions += [i.position for i in inputs]
             done += len(inputs)
             yield TrainEvent("calibrate", 1, 1, done, total)
     return maxima
 
 
 def calibrate_fusion(maxima: dict[str, list[float]], fused_maxima: list[float] | None, *, rule: str,
-                     fpr: float) -> Fusion:
-    """Build the :class:`Fusion` from held-out slice maxima (``fused_maxima`` from a first pass)."""
-    scales = {name: cutoff(v, fpr) for name, v in maxima.items()}
+                     fpr: float, curves: dict[str, list[float]] | None = None,
+                     positions: Sequence[float] | None = None) -> Fusion:
+    """Build the :class:`Fusion` from held-out slice maxima (``fused_maxima`` from a first pass).
+
+    With ``curves`` each scorer's maxima are first divided by its normal level
+    at the slice's height (``positions``), as scoring will.
+    """
+    probe = Fusion(rule=rule, curves=dict(curves or {}))
+    scales = {}
+    for name, values in maxima.items():
+        levels = [probe.level(name, p) for p in positions] if positions is not None else [1.0] * len(values)
+        scales[name] = cutoff([v / lv for v, lv in zip(values, levels)], fpr)
     n = len(next(iter(maxima.values()), []))
     return Fusion(rule=rule, scales=scales, threshold=cutoff(fused_maxima or [], fpr) if fused_maxima else 1.0,
-                  fpr=fpr, normal_slices=n)
+                  fpr=fpr, normal_slices=n, curves=dict(curves or {}))
 
 
 def fused_maxima(detector: Detector, normals: list[NormalVolume], held: list[tuple[int, list[int]]],
