@@ -84,8 +84,25 @@ def _listed(list_file: Path) -> list[Path]:
     return out
 
 
-def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
+def _image_sets(folder: Path) -> list[Path]:
+    """The image sets of a folder: ``[folder]`` when it holds images, else its subfolders that do."""
+    from ctreview.io.images import IMAGE_SUFFIXES
+
+    try:
+        entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise CtreviewError(folder, f"cannot list folder ({exc.strerror})") from None
+    if any(p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES for p in entries):
+        return [folder]
+    subfolders = [p for p in entries if p.is_dir()]
+    return [s for sub in subfolders for s in _image_sets(sub)] or [folder]
+
+
+def expand_inputs(inputs: Iterable[str | Path], images: bool = False) -> list[Path]:
     """Return the absolute paths of the volumes named by ``inputs``, each once, in order.
+
+    With ``images`` every folder of image files (and every image or
+    multi-page file) is one set of independent images instead.
 
     Raises
     ------
@@ -95,15 +112,16 @@ def expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
         not exist is kept: its task reports it as a failed volume.
     """
     found: list[Path] = []
+    folder_items = _image_sets if images else _folder_volumes
     for item in inputs:
         path = Path(item).expanduser()
         if not path.exists():
             raise CtreviewError(path, "no such file or folder")
         if path.is_dir():
-            found += _folder_volumes(path)
+            found += folder_items(path)
         elif _suffix(path) in LIST_SUFFIXES:
             for listed in _listed(path):
-                found += _folder_volumes(listed) if listed.is_dir() else [listed]
+                found += folder_items(listed) if listed.is_dir() else [listed]
         else:
             found.append(path)
     unique = list(dict.fromkeys(p.absolute() for p in found))
@@ -137,7 +155,10 @@ def model_digest(model_dir: str | Path) -> str:
     return digest.hexdigest()
 
 
-def run_key(model_hash: str, settings: ScoringSettings) -> str:
-    """Short key of what a run was made with: model files and every scoring setting."""
-    text = json.dumps({"model": model_hash, "settings": settings.to_dict()}, sort_keys=True)
+def run_key(model_hash: str, settings: ScoringSettings, images: bool = False) -> str:
+    """Short key of what a run was made with: model files, every scoring setting and the layout."""
+    what: dict[str, object] = {"model": model_hash, "settings": settings.to_dict()}
+    if images:  # volume runs keep the keys they had before image sets existed
+        what["layout"] = "images"
+    text = json.dumps(what, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 def run_batch(inputs: Sequence[str | Path], model_dir: str | Path, settings: ScoringSettings | None = None,
               out: str | Path = "runs", *, workers: int | None = None, scheduler: Any = None, retries: int = 2,
               workspace: Workspace | None = None, device: str = "auto", executor: BatchExecutor | None = None,
-              should_stop: StopFlag | None = None) -> Generator[BatchEvent, None, BatchSummary]:
+              should_stop: StopFlag | None = None, images: bool = False) -> Generator[BatchEvent, None, BatchSummary]:
     """Score many volumes into ``out/<name>/`` run folders; rank them in ``out/batch.csv``.
 
     Parameters
@@ -74,6 +74,9 @@ def run_batch(inputs: Sequence[str | Path], model_dir: str | Path, settings: Sco
     should_stop : callable, optional
         Polled while waiting: when true nothing more is submitted and the
         running volumes finish. Closing the generator cancels them.
+    images : bool
+        Each input is a set of independent images (a folder of image files,
+        or one multi-page file), scored image by image as ``ctreview score --images``.
 
     Yields
     ------
@@ -87,22 +90,22 @@ def run_batch(inputs: Sequence[str | Path], model_dir: str | Path, settings: Sco
     t0 = time.perf_counter()
     cfg = settings or ScoringSettings()
     out = Path(out).expanduser().absolute()
-    volumes = expand_inputs(inputs)
+    volumes = expand_inputs(inputs, images=images)
     model_dir, meta = _check_model(model_dir)
     model_hash = model_digest(model_dir)
-    key = run_key(model_hash, cfg)
+    key = run_key(model_hash, cfg, images)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CtreviewError(out, f"cannot create the batch folder ({exc.strerror})") from None
     rows, jobs = _plan(volumes, out, key, earlier_runs(out))
     base = {"model_dir": str(model_dir), "settings": cfg.to_dict(), "key": key, "device": device,
-            "boxes": workspace is not None}
+            "boxes": workspace is not None, "images": images}
     own = executor is None
     executor = executor or make_executor(workers, scheduler, retries)
     info = {"started": now_iso(), "out": str(out),
             "model": {"path": str(model_dir), "name": meta.get("name"), "hash": model_hash},
-            "settings": cfg.to_dict(), "key": key,
+            "settings": cfg.to_dict(), "key": key, "layout": "images" if images else "volume",
             "executor": {"kind": executor.kind, "workers": executor.workers, "retries": retries,
                          "scheduler": scheduler if isinstance(scheduler, str) else None,
                          "threads_per_worker": dict(executor.threads)}}
@@ -187,11 +190,10 @@ class _Run:
 
     def _kept(self, job: dict[str, Any]) -> tuple[dict[str, Any], Any] | None:
         """Check here, without a worker, whether an earlier run is still good: ``(result, volume)``."""
-        from ctreview.batch.task import kept_result
-        from ctreview.io import open_volume
+        from ctreview.batch.task import kept_result, open_input
 
         try:
-            volume = open_volume(job["volume"])
+            volume = open_input({**self.base, **job})
             result = kept_result({**self.base, **job}, volume)
         except CtreviewError:
             return None  # its task says what is wrong

@@ -115,6 +115,17 @@ def _model(model_dir: str, device: str) -> Any:
     return _MODELS[key]
 
 
+def open_input(job: dict[str, Any]) -> Any:
+    """The job's volume, or its set of independent images when the job says ``images``."""
+    if job.get("images"):
+        from ctreview.io import open_images
+
+        return open_images(job["volume"])
+    from ctreview.io import open_volume
+
+    return open_volume(job["volume"])
+
+
 def _maybe_crash(volume: str) -> None:
     name, marker = os.environ.get(CRASH_VOLUME), os.environ.get(CRASH_MARKER)
     if name and marker and Path(volume).name == name and not Path(marker).exists():
@@ -130,6 +141,7 @@ def score_one(job: dict[str, Any]) -> dict[str, Any]:
     job : dict
         ``volume``, ``run_dir``, ``model_dir``, ``settings`` (``ScoringSettings.to_dict()``),
         ``key``, ``device``, ``threads`` (None on a cluster) and ``threads_by_host``,
+        ``images`` (open the input as independent images),
         ``keep`` (the fingerprint of an earlier complete run, or None), ``boxes``
         (also return the ROI boxes, for a workspace import).
 
@@ -156,12 +168,12 @@ def score_one(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _score(job: dict[str, Any], t0: float) -> dict[str, Any]:
-    from ctreview.io import open_volume, volume_fingerprint
+    from ctreview.io import volume_fingerprint
     from ctreview.progress import drain
     from ctreview.results import SliceResult
     from ctreview.scoring import ScoringSettings, run_scoring
 
-    volume = open_volume(job["volume"])
+    volume = open_input(job)
     fingerprint = volume_fingerprint(volume)
     kept = kept_result(job, volume, fingerprint, t0)
     if kept is not None:
@@ -190,14 +202,14 @@ def kept_result(job: dict[str, Any], volume: Any = None, fingerprint: str | None
     content, and the folder's summary was written for those settings.
     Raises CtreviewError when the volume cannot be read.
     """
-    from ctreview.io import open_volume, volume_fingerprint
+    from ctreview.io import volume_fingerprint
     from ctreview.scoring import ScoringSettings
 
     t0 = time.perf_counter() if t0 is None else t0
     keep = job.get("keep")
     if not keep or not complete_run(Path(job["run_dir"]), ScoringSettings.from_dict(job["settings"])):
         return None
-    volume = open_volume(job["volume"]) if volume is None else volume
+    volume = open_input(job) if volume is None else volume
     fingerprint = volume_fingerprint(volume) if fingerprint is None else fingerprint
     if keep.get("fingerprint") != fingerprint:
         return None

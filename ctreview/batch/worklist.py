@@ -124,14 +124,23 @@ def workspace_worklist(workspace: Workspace) -> list[WorkItem]:
     return sorted(items, key=lambda i: (i.worst is None, -(i.worst or 0.0), i.volume))
 
 
+def _layout(item: WorkItem) -> str:
+    """How the batch opened the item's input (``volume`` when its run says nothing)."""
+    try:
+        return str(read_summary(Path(item.run_dir)).get("layout", "volume")) if item.run_dir else "volume"
+    except CtreviewError:
+        return "volume"  # no run yet: import_run names what is wrong
+
+
 def open_item(item: WorkItem, workspace: Workspace) -> Generator[Any, None, tuple[Any, int, int | None]]:
     """Open an item's volume and make sure its run is in the workspace; return ``(volume, volume_id, run_id)``.
 
     Yields the opened volume first (so a window can show it at once).
     """
-    from ctreview.io import open_volume, volume_fingerprint
+    from ctreview.batch.task import open_input
+    from ctreview.io import volume_fingerprint
 
-    volume = open_volume(item.volume)
+    volume = open_input({"volume": item.volume, "images": _layout(item) == "images"})
     yield volume
     if item.fingerprint and volume_fingerprint(volume) != item.fingerprint:
         raise CtreviewError(item.volume, "the volume changed since the batch scored it; score it again")

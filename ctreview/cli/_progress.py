@@ -8,6 +8,9 @@ from typing import Any, TextIO
 PLAIN_EVERY = 5.0
 """Seconds between plain progress lines when the output is not a terminal (a log, a pipe)."""
 
+MIN_RATE_SECONDS = 1.0
+"""No rate or time left is shown before this much time has passed."""
+
 
 def _duration(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
@@ -66,14 +69,16 @@ class ProgressBar:
             self.drawn = False
 
     def _text(self, now: float, note: str) -> str:
-        elapsed = max(now - self.t0, 1e-9)
-        rate = self.done / elapsed
-        left = (self.total - self.done) / rate if rate > 0 and self.total else None
+        elapsed = now - self.t0
+        # A rate over the first instants is noise (one step in microseconds reads as millions a second).
+        rate = self.done / elapsed if elapsed >= MIN_RATE_SECONDS else None
+        left = (self.total - self.done) / rate if rate and self.total else None
         total = f"/{self.total}" if self.total else ""
+        speed = f", {rate:.1f} {self.unit}/s" if rate is not None else ""
         eta = f", {_duration(left)} left" if left is not None and self.done < self.total else ""
         head = f"{self.label}: " if self.label else ""
         tail = f" ({note})" if note else ""
-        return f"{head}{self.done}{total} {self.unit}, {rate:.1f} {self.unit}/s{eta}{tail}"
+        return f"{head}{self.done}{total} {self.unit}{speed}{eta}{tail}"
 
     def _draw(self, text: str) -> None:
         full = int(self.width * self.done / self.total) if self.total else 0

@@ -36,6 +36,9 @@ def add_parser(subparsers) -> None:
                    help="also record every finished run in a review workspace (no PATH: the per-user one), "
                         "so the window opens them without re-scoring")
     p.add_argument("--device", default="auto", help="auto (each worker's GPU, else CPU), cpu, cuda")
+    p.add_argument("--images", action="store_true",
+                   help="each INPUT (a folder of image files, or a multi-page file) is a set of independent "
+                        "images, scored image by image as with 'ctreview score --images'")
     add_settings_flags(p, ScoringSettings)
     p.set_defaults(command="batch")
 
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         with stop:
             events = run_batch(args.inputs, args.model, settings, args.out, workers=args.workers,
                                scheduler=args.scheduler, retries=args.retries, workspace=workspace,
-                               device=args.device, should_stop=stop)
+                               device=args.device, should_stop=stop, images=args.images)
             summary = drain(events, show)
     finally:
         show.end()

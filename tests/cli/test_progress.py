@@ -29,11 +29,21 @@ def test_a_terminal_gets_one_bar_with_rate_and_time_left():
     out = _Terminal()
     bar = ProgressBar("slices", out)
     bar.start(10, "scoring")
+    bar.t0 -= 2.0                       # as if the 3 slices took two seconds
     bar.update(3)
     text = out.getvalue()
     assert text.startswith("\r[") and "3/10 slices" in text and "slices/s" in text and "left" in text
     bar.end()
     assert out.getvalue().endswith("\n")
+
+
+def test_no_rate_is_guessed_from_the_first_instant():
+    out = _Terminal()
+    bar = ProgressBar("steps", out)
+    bar.start(382, "features")
+    bar.update(16)
+    text = out.getvalue()
+    assert "16/382 steps" in text and "steps/s" not in text and "left" not in text
 
 
 def test_score_reports_the_number_of_slices_to_score(tiny_data, tiny_model, tmp_path, capfd):

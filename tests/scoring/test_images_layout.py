@@ -72,3 +72,37 @@ def test_each_image_is_scored_on_its_own_whatever_the_order(image_model, tmp_pat
     assert max(first, key=first.get) == "a_9_spot.png"
     summary = json.loads((tmp_path / "run1" / "summary.json").read_text())
     assert summary["layout"] == "images"
+
+
+def test_roi_segments_images_without_air_each_on_its_own(image_model, capsys):
+    _, root = image_model
+    assert main(["roi", "--images", str(root / "normal")]) == 0
+    out = capsys.readouterr().out
+    assert "independent images: 18" in out and "profile: whole-image" in out and "images with a ROI: 18" in out
+    assert main(["roi", "--images", str(root / "normal"), "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["slices"]) == 18
+
+
+def test_batch_scores_each_folder_of_images_as_a_set_and_ranks_the_one_with_a_spot_first(image_model, tmp_path,
+                                                                                          capsys):
+    model, _ = image_model
+    plain, spotted = tmp_path / "in" / "plain", tmp_path / "in" / "spotted"
+    for folder, seeds in ((plain, (300, 301, 302)), (spotted, (310, 311))):
+        folder.mkdir(parents=True)
+        for k in seeds:
+            Image.fromarray(_tile_photo(k)).save(folder / f"img_{k}.png")
+    Image.fromarray(_tile_photo(312, spot=True)).save(spotted / "img_312.png")
+    out = tmp_path / "runs"
+    assert main(["batch", "--images", str(tmp_path / "in"), "--model", str(model), "--out", str(out),
+                 "--device", "cpu"]) == 0
+    table = json.loads((out / "batch.json").read_text())
+    rows = table["volumes"]
+    assert [r["status"] for r in rows] == ["done", "done"]
+    assert rows[0]["volume"].endswith("spotted") and table["layout"] == "images"
+    summaries = [json.loads((out / r["run"] / "summary.json").read_text()) for r in rows]
+    assert [s["layout"] for s in summaries] == ["images", "images"]
+    assert [len(s["images"]) for s in summaries] == [3, 3]
+    capsys.readouterr()
+    assert main(["batch", "--images", str(tmp_path / "in"), "--model", str(model), "--out", str(out),
+                 "--device", "cpu"]) == 0                                       # a rerun keeps both runs
+    assert [r["status"] for r in json.loads((out / "batch.json").read_text())["volumes"]] == ["skipped", "skipped"]
