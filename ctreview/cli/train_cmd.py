@@ -29,7 +29,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--engine", choices=ENGINES, default="fused", help="fused (default) or anogan")
     p.add_argument("--scorers", default="features,head",
                    help="fused engine: scorer families, from features, head, anogan (default: features,head)")
-    p.add_argument("--fusion", choices=("max", "mean"), default="max", help="fused engine: how maps combine")
+    p.add_argument("--fusion", choices=("max", "mean"), default=None,
+                   help="fused engine: how the scorers' scaled maps combine, per pixel (default: mean)")
     p.add_argument("--backbone", default="efficientnet-lite0",
                    help="features: efficientnet-lite0 (weights ship with ctreview), resnet18, wide_resnet50_2")
     p.add_argument("--weights", metavar="PATH", default=None,
@@ -84,7 +85,7 @@ def _detector_settings(args: argparse.Namespace):
     features = replace(base.features, backbone=args.backbone, weights=args.weights) \
         if (args.backbone, args.weights) != (FeatureSettings().backbone, None) else base.features
     return replace(base, scorers=tuple(s.strip() for s in args.scorers.split(",") if s.strip()),
-                   fusion=args.fusion, tile_size=args.tile_size, features=features, head=head,
+                   fusion=args.fusion or base.fusion, tile_size=args.tile_size, features=features, head=head,
                    anogan=anogan, seed=args.seed)
 
 

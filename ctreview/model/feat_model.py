@@ -142,6 +142,9 @@ class FeatureModel:
                 raise Cancelled()
             x = torch.from_numpy(np.stack([_as_views(images[i]) for i in range(start, stop)]))
             f = self.features(x)
+            if masks is not None and any(np.shape(masks[i]) != shape[-2:] for i in range(start, stop)):
+                raise ValueError(f"a mask of shape {np.shape(masks[start])} for an image of {shape[-2:]}: "
+                                 "masks must be in the images' frame")
             m = None if masks is None else torch.from_numpy(
                 np.stack([np.asarray(masks[i], bool) for i in range(start, stop)]))
             cells = (torch.ones((stop - start,) + tuple(f.shape[-2:]), dtype=torch.bool) if m is None

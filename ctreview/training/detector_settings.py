@@ -42,7 +42,9 @@ class DetectorSettings:
     height_curves : bool
         Divide each scorer's map by how much normal slices at that height of
         the part score (held-out normal slices), so the part's ends and
-        transitions do not outrank defects elsewhere (volumes only).
+        transitions do not outrank defects elsewhere (volumes only). Off by
+        default: on the dev transformer set it cost 0.02-0.05 slice AUROC
+        (bench/explore_fusion.py), the held-out slices per height being too few.
     holdout : float
         Share of the normal volumes (or slices, with one volume) kept out of
         every fit, for the thresholds.
@@ -66,8 +68,8 @@ class DetectorSettings:
 
     scorers: tuple[str, ...] = ("features", "head")
     offsets: tuple[int, ...] = (-6, -3, 3, 6)
-    fusion: str = "max"
-    height_curves: bool = True
+    fusion: str = "mean"
+    height_curves: bool = False
     holdout: float = 0.25
     fpr: float = 0.01
     percentiles: tuple[float, float] = (0.5, 99.5)

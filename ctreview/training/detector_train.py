@@ -64,7 +64,7 @@ def _fit_features(normals: list[NormalVolume], part: Part, s: DetectorSettings, 
         for k in ks:
             inp = build(k)
             images += scorer.images([inp])
-            masks.append(inp.mask)
+            masks += scorer.masks([inp])   # in the frame the images were turned to
             positions.append(inp.position)
             if len(images) % 16 == 0:
                 yield TrainEvent("features", 1, 1, len(images), total * 2)

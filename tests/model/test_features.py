@@ -105,6 +105,8 @@ def test_memory_bank_holds_only_patches_inside_the_masks(backbone):
     assert model.nbytes == model.bank.numel() * 4
     with pytest.raises(CtreviewError, match="no normal patch"):
         model.fit(images, [np.zeros((SIZE, SIZE), bool)] * 2)
+    with pytest.raises(ValueError, match="frame"):            # a mask of another frame is a bug, not a fit
+        model.fit(images, [mask[:-8, :-8]] * 2)
 
 
 def test_greedy_coreset_keeps_rare_features_a_random_subset_loses():
