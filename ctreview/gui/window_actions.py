@@ -265,6 +265,9 @@ class WindowActions(TrustActions, ReviewActions):
         self._run_domain = summary.domain or None
         self.update_banner()
         text = f"Scored {plural(len(scores), 'slice')} in {seconds:.1f} s; {above} above the threshold"
+        binning = (getattr(summary, "volume", None) or {}).get("binning") or [1, 1, 1]
+        if any(int(b) > 1 for b in binning):
+            text += f"; scored binned {'x'.join(str(int(b)) for b in binning)} (the model's scale)"
         if self._run_domain and not self._run_domain.get("ok", True):
             text += "; the model was not trained for this volume (see the banner)"
         self.statusBar().showMessage(text, 15000)

@@ -108,13 +108,13 @@ class TiffSource:
         self.shape = (lay.nz, lay.ny, lay.nx)
         if 0 in lay.full:
             raise CtreviewError(path, "TIFF holds no image data")
-        self._mm: np.ndarray | None = None
+        self._direct: _DirectReader | None = None
         self._pages: Any = None
         self._whole: np.ndarray | None = None
         offset = series.dataoffset
         if offset is not None and lay.in_order and series.keyframe.is_memmappable:
-            self._mm = self._memmap(path, offset)
-            self.mode = "memmap"
+            self._direct = self._direct_reader(path, offset)
+            self.mode = "direct"
         elif len(series.pages) == lay.nz and lay.in_order:
             self._pages = series.pages
             self._check_last_page(path)
@@ -123,7 +123,7 @@ class TiffSource:
             self._whole = self._read_whole(path)
             self.mode = "whole"
 
-    def _memmap(self, path: Path, offset: int) -> np.ndarray:
+    def _direct_reader(self, path: Path, offset: int) -> _DirectReader:
         dtype = self.series.dtype
         if self._tif.byteorder == ">":
             dtype = dtype.newbyteorder(">")
@@ -131,7 +131,7 @@ class TiffSource:
         size = path.stat().st_size
         if needed > size:
             raise CtreviewError(path, f"file is truncated ({size} bytes, the image data needs {needed})")
-        return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=self.layout.full)
+        return _DirectReader(path, offset, dtype, tuple(self.layout.full))
 
     def _check_last_page(self, path: Path) -> None:
         try:
@@ -157,17 +157,49 @@ class TiffSource:
             except Exception as exc:
                 raise file_error(self.files[0], exc, f"cannot read TIFF page in {z0}..{z1 - 1}") from None
         else:
-            block = self._mm if self._mm is not None else self._whole
+            block = self._direct.read(z0, z1) if self._direct is not None else \
+                None if self._whole is None else self._whole[z0:z1]
             if block is None:
                 raise CtreviewError(self.files[0], "the TIFF file was closed")
-            planes = block[z0:z1]
+            planes = block
             if not self.layout.rgb:
                 return np.array(native(np.asarray(planes)), dtype=self.dtype)
         return np.stack([to_grey(native(np.asarray(p)), self.dtype) for p in planes])
 
     def close(self) -> None:
-        self._mm = self._pages = self._whole = None
+        if self._direct is not None:
+            self._direct.close()
+        self._direct = self._pages = self._whole = None
         self._tif.close()
+
+
+class _DirectReader:
+    """Slices of contiguous, uncompressed image data read straight from the file.
+
+    Reading (not memory-mapping) keeps the process's resident memory to the
+    slices asked for: mapped pages of a 2 GB scan count as the reader's own
+    memory until the system takes them back, read pages stay in the page cache.
+    """
+
+    def __init__(self, path: Path, offset: int, dtype: np.dtype, full: tuple[int, ...]) -> None:
+        self.path, self.offset, self.dtype, self.full = path, int(offset), np.dtype(dtype), full
+        self.plane = int(prod(full[1:])) * self.dtype.itemsize
+        self._fh: Any = open(path, "rb")  # noqa: SIM115 - held for the volume's life, closed by close()
+
+    def read(self, z0: int, z1: int) -> np.ndarray:
+        out = np.empty((z1 - z0, *self.full[1:]), self.dtype)
+        if self._fh is None:
+            raise CtreviewError(self.path, "the TIFF file was closed")
+        self._fh.seek(self.offset + z0 * self.plane)
+        got = self._fh.readinto(out.data.cast("B"))
+        if got != out.nbytes:
+            raise CtreviewError(self.path, f"file is truncated (slices {z0}..{z1 - 1} end beyond the end of the file)")
+        return out
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
 
 def open_tiff(path: Path) -> Volume:

@@ -22,6 +22,7 @@ from ctreview.model.domain import DomainCheck, check_scores, merge
 from ctreview.progress import StopFlag, relay
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
+from ctreview.scoring.binning import model_scale
 from ctreview.scoring.run import RunWriter
 from ctreview.scoring.settings import ScoringSettings
 from ctreview.scoring.stream import find_roi, score_volume
@@ -169,7 +170,8 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: Sc
     found = RunDefects(volume.shape, volume.spacing, defects, origin=getattr(volume, "origin", (0.0, 0.0, 0.0)),
                        heatmap=writer.heatmap if writer is not None else None,
                        fallback=partial(workspace.heatmap, run_id) if workspace is not None and run_id else None)
-    domain = volume_domain(volume, model, roi)
+    scale = model_scale(volume, roi, model, cfg)
+    domain = volume_domain(scale.volume, model, scale.roi)  # the model sees the binned scan
     yield RunStarted(run_id, volume_id, roi, len(roi.slices), str(model.device), cfg, domain.to_dict())
     relative: dict[int, float] = {}
 
@@ -181,7 +183,8 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: Sc
             workspace.add_results(run_id, [result])
         found.add(result.index, result.heatmap)
 
-    summary = yield from relay(score_volume(volume, model, cfg, roi=roi, should_stop=should_stop), record)
+    summary = yield from relay(score_volume(volume, model, cfg, roi=roi, should_stop=should_stop, scale=scale),
+                               record)
     summary.run_id = run_id
     enough = not summary.cancelled or len(relative) >= MIN_SLICES_FOR_SHARE
     summary.domain = merge(domain, check_scores(relative.values()) if enough else None).to_dict()

@@ -43,6 +43,10 @@ class ScoringSettings:
         Seed of the random starts of ``anogan``.
     profile : str or None
         ROI profile; None takes the model's.
+    binning : int or None
+        Voxels per side averaged into one before scoring (1 = full
+        resolution); None bins a scan finer than the model's training scans to
+        their scale (:mod:`ctreview.scoring.binning`).
     gap, reach : int
         z-contrast: a slice is compared with the ROI slices ``gap`` to ``reach``
         away along z. New calibrations use these; a model scores with the
@@ -61,6 +65,9 @@ class ScoringSettings:
     batch_size: int = _opt(64, "tiles per network batch", minimum=1)
     seed: int = _opt(0, "seed of anogan's random starts")
     profile: str | None = _opt(None, "ROI profile (default: the model's)")
+    binning: int | None = _opt(None, "average N x N x N voxels into one before scoring (1: full resolution; "
+                                     "default: a scan finer than the model's training scans is binned to "
+                                     "their scale)", minimum=1)
     gap: int = _opt(3, "z-contrast: nearest neighbour slice compared (at calibration)", minimum=1,
                     cli=False)
     reach: int = _opt(6, "z-contrast: farthest neighbour slice compared (at calibration)", minimum=1,

@@ -17,6 +17,7 @@ from ctreview.progress import StopFlag
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
 from ctreview.scoring._state import _ScoringState
+from ctreview.scoring.binning import ModelScale, binned_scoring, model_scale
 from ctreview.scoring.contrast_pass import contrast_pass
 from ctreview.scoring.fused_pass import fused_pass
 from ctreview.scoring.settings import ScoringSettings
@@ -32,8 +33,8 @@ def find_roi(volume: VolumeLike, model: AnomalyModel | Detector, settings: Scori
 
 
 def score_volume(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings | None = None, *,
-                 roi: RoiResult | None = None,
-                 should_stop: StopFlag | None = None) -> Generator[SliceResult, None, RunSummary]:
+                 roi: RoiResult | None = None, should_stop: StopFlag | None = None,
+                 scale: ModelScale | None = None) -> Generator[SliceResult, None, RunSummary]:
     """Score every ROI slice of a volume.
 
     Parameters
@@ -49,6 +50,10 @@ def score_volume(volume: VolumeLike, model: AnomalyModel | Detector, settings: S
     should_stop : callable, optional
         Checked between batches (and every 10 search steps); when true the
         stream ends early and the summary says ``cancelled``.
+    scale : ModelScale, optional
+        The volume at the model's scale when already found (else
+        :func:`~ctreview.scoring.binning.model_scale`); results are always
+        of the full-resolution slices.
 
     Yields
     ------
@@ -65,6 +70,12 @@ def score_volume(volume: VolumeLike, model: AnomalyModel | Detector, settings: S
     roi = roi if roi is not None else find_roi(volume, model, cfg)
     cfg = cfg.changed(profile=roi.profile.name)
     state = _ScoringState(timings={"roi_s": time.perf_counter() - t0})
+    scale = scale if scale is not None else model_scale(volume, roi, model, cfg)
+    if scale.binned:
+        state.timings["binned_roi_s"] = time.perf_counter() - t0 - state.timings["roi_s"]
+        yield from binned_scoring(volume, roi, model, cfg, scale, should_stop, state)
+        state.timings["total_s"] = time.perf_counter() - t0
+        return summarise(volume, roi, model, cfg, state, scale.factors)
     if isinstance(model, Detector):
         yield from fused_pass(volume, roi, model, cfg, state, should_stop)
         state.timings["total_s"] = time.perf_counter() - t0
@@ -90,8 +101,8 @@ def refine_targets(state: _ScoringState, cfg: ScoringSettings) -> list[int]:
 
 
 def summarise(volume: VolumeLike, roi: RoiResult, model: AnomalyModel | Detector, cfg: ScoringSettings,
-              state: _ScoringState) -> RunSummary:
-    """Build the run's summary from its state."""
+              state: _ScoringState, factors: tuple[int, int] = (1, 1)) -> RunSummary:
+    """Build the run's summary from its state (``factors``: the ``(bz, bxy)`` binning it was scored at)."""
     meta = model.meta
     if isinstance(model, Detector):
         kinds: dict = {"scorers": sorted(model.scorers), "fusion": model.fusion.rule}
@@ -103,7 +114,8 @@ def summarise(volume: VolumeLike, roi: RoiResult, model: AnomalyModel | Detector
         model={"path": meta.get("_dir"), "name": meta.get("name"), "profile": model.profile,
                "tile_size": model.tile_size, "created": meta.get("created"),
                "format_version": int(meta.get("format_version", 1)), **kinds},
-        volume={"path": str(volume.path or ""), "shape": [int(s) for s in volume.shape]},
+        volume={"path": str(volume.path or ""), "shape": [int(s) for s in volume.shape],
+                "binning": [int(factors[0]), int(factors[1]), int(factors[1])]},
         settings=cfg,
         device=str(model.device),
         threshold=model.threshold_for(cfg.mode if cfg.mode != "hybrid" else "fast"),

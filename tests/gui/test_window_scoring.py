@@ -129,3 +129,23 @@ def test_a_run_from_the_window_and_one_from_the_cli_store_identical_settings(qtb
     assert gui["settings"] == cli["settings"]
     assert gui["settings"]["mode"] == "fast" and gui["settings"]["profile"] == "whole-part"
     assert gui["summary"]["settings"] == cli["summary"]["settings"] == cli["settings"]
+
+
+def test_a_fine_scan_is_scored_binned_and_shown_at_full_size(qtbot, window, tiny_data, tiny_detector,
+                                                            tmp_path, messages):
+    import numpy as np
+    import tifffile
+
+    from ctreview.io import open_volume
+
+    small = open_volume(tiny_data / "transformer_defect_000.tif")
+    arr = small.read(0, small.shape[0])
+    fine = tmp_path / "transformer_fine.tif"
+    tifffile.imwrite(fine, np.repeat(np.repeat(np.repeat(arr, 2, axis=0), 2, axis=1), 2, axis=2))
+    _open_with_model(qtbot, window, fine, tiny_detector)
+    _score(qtbot, window, "fast")
+    assert not messages
+    assert "scored binned 2x2x2" in window.statusBar().currentMessage()
+    top = window.slice_list.proxy.slices_in_order()[0]
+    window.session.set_current(top)
+    assert window.view.heat_item.image.shape == (192, 192)

@@ -25,7 +25,7 @@ def test_write_tiff_round_trip(tmp_path, dtype):
     np.testing.assert_array_equal(vol.read(), data)
     np.testing.assert_array_equal(vol.slice(3), data[3])
     np.testing.assert_array_equal(vol.slice(-1), data[-1])
-    assert vol.metadata["read_mode"] == "memmap"
+    assert vol.metadata["read_mode"] == "direct"
     assert len(vol) == 5
 
 
