@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         from ctreview.model import read_meta
 
         read_meta(args.model)
+    from ctreview.model.device import describe
     from ctreview.scoring import resolve_model, run_scoring
 
     model, roi = resolve_model(volume, args.model, profile=settings.profile, device=args.device)
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {' '.join(args.volume)}: {summary.domain['reason']}", file=sys.stderr)
     what = "images" if summary.layout == "images" else "slices"
     print(f"scored {c.scored_slices} {what} in {summary.timings['total_s']:.1f} s on "
-          f"{summary.device}; {c.above_threshold} above threshold; wrote {where}")
+          f"{describe(model.device)}; {c.above_threshold} above threshold; wrote {where}")
     return 0
 
 

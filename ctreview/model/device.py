@@ -46,14 +46,28 @@ def pick_device(spec: str | torch.device | None = "auto") -> torch.device:
 
 
 def cpu_threads() -> int:
-    """Return the CPU threads to use: ``CTREVIEW_THREADS`` if set, else the usable core count.
+    """Return the CPU threads to use: ``CTREVIEW_THREADS`` if set, else the cores other processes leave free.
 
-    On a machine shared with other busy processes one thread can be several
-    times faster than two (threads spin waiting for each other), hence the
-    override.
+    On a machine shared with other busy processes two threads can be several
+    times slower than one (they spin waiting for each other: training was
+    measured 20x slower), so the default is the usable cores minus the
+    1-minute load average (rounded), at least one. The override wins.
     """
     env = os.environ.get("CTREVIEW_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return int(env)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores)
+    return max(1, min(cores, cores - int(round(_load()))))
+
+
+def _load() -> float:
+    try:
+        return float(os.getloadavg()[0])
+    except (OSError, AttributeError):  # no load average (Windows): trust the core count
+        return 0.0
+
+
+def describe(device: torch.device) -> str:
+    """``"cpu (2 threads)"``, ``"cuda:0"``: the device as a user reads it, with the CPU threads chosen."""
+    n = torch.get_num_threads()
+    return f"cpu ({n} thread{'' if n == 1 else 's'})" if device.type == "cpu" else str(device)
