@@ -53,6 +53,9 @@ def binning_factors(volume: VolumeLike, roi: RoiResult, meta: dict[str, Any],
     ``cfg.binning`` forces one factor for all axes; by default it is the
     rounded ratio of this part's size to the model's training parts' (1 when
     under :data:`MIN_FACTOR`, for independent images, or without a fingerprint).
+    A part that runs out of the scan at either end along z has no height to
+    compare: its z factor is then the in-plane one (a finer scan is finer on
+    every axis).
     """
     if cfg.binning is not None:
         return int(cfg.binning), int(cfg.binning)
@@ -64,7 +67,11 @@ def binning_factors(volume: VolumeLike, roi: RoiResult, meta: dict[str, Any],
     def factor(ratio: float) -> int:
         return max(1, int(round(ratio))) if ratio >= MIN_FACTOR else 1
 
-    return factor(height / trained[1]), factor(math.sqrt(max(foot, 0.0) / trained[0]))
+    bxy = factor(math.sqrt(max(foot, 0.0) / trained[0]))
+    z0, z1 = int(roi.part_bbox[0]), int(roi.part_bbox[3])
+    if z0 <= 0 or z1 >= int(volume.shape[0]):
+        return bxy, bxy
+    return factor(height / trained[1]), bxy
 
 
 @dataclass(frozen=True)

@@ -107,3 +107,17 @@ def test_run_scoring_checks_the_domain_on_the_binned_scan(scans, detector, tmp_p
     assert coarse.domain["checks"]["footprint"]
     assert summary.domain["checks"]["footprint"] == coarse.domain["checks"]["footprint"]
     assert (tmp_path / "run" / "summary.json").exists()
+
+
+def test_a_part_cut_by_the_scan_bins_z_like_the_plane(scans, detector, tmp_path):
+    _, fine = scans
+    cfg = ScoringSettings()
+    z0, _, _, z1, _, _ = find_roi(fine, detector, cfg).part_bbox
+    # about the middle half of the part: its height is that of the coarse part, the scan cuts it at both ends
+    cut = tmp_path / "cut.tif"
+    tifffile.imwrite(cut, fine.read(z0 + 8, z1 - 10))
+    volume = open_volume(cut)
+    roi = find_roi(volume, detector, cfg)
+    assert roi.part_bbox[0] == 0 and roi.part_bbox[3] == volume.shape[0]
+    assert roi.part_bbox[3] < 1.5 * model_part_size(detector.meta)[1]  # by height alone: no binning along z
+    assert binning_factors(volume, roi, detector.meta, cfg) == (2, 2)
