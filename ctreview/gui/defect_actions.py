@@ -64,7 +64,7 @@ class DefectActions:
     def load_defects(self) -> None:
         """Read (or find) the current run's defects in a worker; they replace the list when ready."""
         session, store = self.session, self.defect_store
-        if session.workspace is None or session.run_id is None or session.volume is None:
+        if session.workspace is None or session.run_id is None or session.volume is None or self.runner.closed:
             return
         run_id, volume = session.run_id, session.volume
         store.busy = True
@@ -111,7 +111,7 @@ class DefectActions:
             self.defect_store.busy = False
 
     def _watch_scoring(self) -> None:
-        if self._tracker is None:
+        if self._tracker is None or self.runner.closed:  # the window is closing: nothing more to load
             self._score_watch.stop()
         elif not self.runner.is_running("score"):
             self._scoring_ended()

@@ -97,7 +97,9 @@ def test_scoring_writes_defects_csv_summary_json_and_the_workspace(tiny_model, t
     # without a run folder the streamed voxels give the same objects (up to the heatmap cache's rounding)
     with open_workspace(tmp_path / "ws2.sqlite") as ws:
         again = drain(run_scoring(volume, model, ScoringSettings(mode="fast"), workspace=ws, defects=loose))
-    assert [d.box for d in again.defects] == [d.box for d in summary.defects]
+    assert len(again.defects) == len(summary.defects)
+    for a, b in zip(again.defects, summary.defects):  # a voxel at the rounding step may move a face by one
+        assert np.abs(np.subtract(a.box, b.box)).max() <= 1
 
 
 def test_a_defect_decision_reads_its_slices_and_its_note_names_it():

@@ -200,3 +200,17 @@ def test_a_cancelled_run_still_ends_with_a_final_defect_list(qtbot, window, phan
     assert window.defect_store.run_id == run
     assert open_workspace(window.session.workspace.path).run_defects(run) == window.defect_store.defects
     assert not messages
+
+
+def test_a_scoring_that_ends_while_the_window_closes_loads_nothing(qtbot, window, phantom_file, tmp_path, messages):
+    """The scoring watch fires after the runner shut down (closing window): no task, no error, no message."""
+    from ctreview.defects import DefectTracker
+
+    _open_scored(qtbot, window, phantom_file, tmp_path)
+    volume = window.session.volume
+    window._tracker = DefectTracker(volume.shape, volume.spacing, origin=volume.origin)
+    window.runner.shutdown()
+    window._watch_scoring()  # the timer's tick after the last batch
+    window.load_defects()
+    assert window._tracker is not None and not window._score_watch.isActive()
+    assert not window.runner.is_running("defects") and not messages
