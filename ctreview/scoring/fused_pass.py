@@ -18,6 +18,14 @@ from ctreview.scoring.settings import ScoringSettings
 
 SLICES_PER_BATCH = 8
 """Slices per pass through the scorers: enough to batch the networks, few enough to stream."""
+PIXELS_PER_BATCH = 8 * 256 * 256
+"""At most this many slice pixels per pass: the feature maps of eight 512 x 512 slices (upsampled 2x
+for the backbone) alone took over 1 GB, so larger slices go through fewer at a time."""
+
+
+def slices_per_batch(shape: tuple[int, ...]) -> int:
+    """Slices of a ``(z, y, x)`` volume scored together: :data:`SLICES_PER_BATCH`, fewer for large slices."""
+    return max(1, min(SLICES_PER_BATCH, PIXELS_PER_BATCH // max(1, int(shape[1]) * int(shape[2]))))
 
 
 def fused_pass(volume: VolumeLike, roi: RoiResult, detector: Detector, cfg: ScoringSettings,
@@ -26,11 +34,12 @@ def fused_pass(volume: VolumeLike, roi: RoiResult, detector: Detector, cfg: Scor
     t0 = time.perf_counter()
     build = SliceInputs(volume, roi, detector.offsets)
     keys = sorted(roi.slices)
-    for start in range(0, len(keys), SLICES_PER_BATCH):
+    step = slices_per_batch(volume.shape)
+    for start in range(0, len(keys), step):
         if should_stop is not None and should_stop():
             state.cancelled = True
             break
-        inputs = [build(k) for k in keys[start:start + SLICES_PER_BATCH]]
+        inputs = [build(k) for k in keys[start:start + step]]
         for inp, (heat, scaled) in zip(inputs, detector.score(inputs)):
             result = _result(volume, roi, detector, inp, heat, scaled)
             state.note(result, np.zeros((0, 0), np.float32), first_pass=True)

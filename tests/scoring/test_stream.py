@@ -132,3 +132,11 @@ def test_unknown_mode_is_a_user_error(setup):
 
     with pytest.raises(CtreviewError):
         ScoringSettings(mode="magic")
+
+
+def test_large_slices_go_through_the_scorers_a_few_at_a_time():
+    from ctreview.scoring.fused_pass import SLICES_PER_BATCH, slices_per_batch
+
+    assert slices_per_batch((64, 128, 128)) == SLICES_PER_BATCH
+    assert slices_per_batch((512, 512, 512)) == 2
+    assert slices_per_batch((10, 4096, 4096)) == 1
