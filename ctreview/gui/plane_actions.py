@@ -42,7 +42,18 @@ class PlaneActions:
         return self.splitter
 
     def _add_plane_tools(self, bar: QToolBar) -> None:
-        """Colour map, layout and ruler in the View toolbar."""
+        """Shown map, colour map, layout and ruler in the View toolbar."""
+        bar.addWidget(QLabel(" Map "))
+        self.map_box = QComboBox()
+        self.map_box.addItem("fused")
+        self.map_box.setToolTip("Which map the slice's heatmap shows: the fused one, or one scorer's own "
+                                "(features, head) to see which part of the model spoke; scorers' maps are "
+                                "kept for the run scored in this session")
+        self.map_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.map_box.setEnabled(False)  # until a run brings scorers' maps
+        self.map_box.currentTextChanged.connect(self._map_chosen)
+        self.session.maps_changed.connect(self._maps_changed)
+        bar.addWidget(self.map_box)
         bar.addWidget(QLabel(" Colours "))
         self.cmap_box = QComboBox()
         self.cmap_box.addItems(list(overlays.HEAT_MAPS))
@@ -120,6 +131,21 @@ class PlaneActions:
     def _measured(self, length_mm: float) -> None:
         if not math.isnan(length_mm):
             self.statusBar().showMessage(f"Ruler: {length_mm:.2f} mm", 10000)
+
+    def _map_chosen(self, name: str) -> None:
+        if name and name in self.session.map_names():
+            self.session.set_shown_map(name)
+
+    def _maps_changed(self) -> None:
+        """Offer the maps of the run in view; show the one the session shows."""
+        names = self.session.map_names()
+        if [self.map_box.itemText(i) for i in range(self.map_box.count())] != names:
+            self.map_box.blockSignals(True)
+            self.map_box.clear()
+            self.map_box.addItems(names)
+            self.map_box.blockSignals(False)
+        self.map_box.setCurrentText(self.session.shown_map)
+        self.map_box.setEnabled(len(names) > 1)
 
     def set_heat_cmap(self, name: str) -> None:
         """Colour the heatmap of every plane with one of :data:`overlays.HEAT_MAPS`."""

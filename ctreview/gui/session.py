@@ -23,7 +23,7 @@ class ReviewSession(QObject):
     Signals
     -------
     volume_changed(), scores_changed(list), scores_reset(), decision_changed(int),
-    threshold_changed(float), current_changed(int), roi_changed()
+    threshold_changed(float), current_changed(int), roi_changed(), maps_changed()
         The state's events, as Qt signals.
     """
 
@@ -34,12 +34,13 @@ class ReviewSession(QObject):
     threshold_changed = Signal(float)
     current_changed = Signal(int)
     roi_changed = Signal()
+    maps_changed = Signal()
 
     def __init__(self, parent: QObject | None = None, state: ReviewState | None = None) -> None:
         super().__init__(parent)
         self.state = state or ReviewState()
         for name in ("volume_changed", "scores_changed", "scores_reset", "decision_changed",
-                     "threshold_changed", "current_changed", "roi_changed"):
+                     "threshold_changed", "current_changed", "roi_changed", "maps_changed"):
             getattr(self.state, name).connect(getattr(self, name).emit)
 
     def __getattr__(self, name: str) -> Any:

@@ -104,6 +104,7 @@ class SliceView(QWidget):
         session.scores_changed.connect(self._on_scores)
         session.scores_reset.connect(self._on_reset)
         session.roi_changed.connect(self.fit)  # the part, not the air around it
+        session.maps_changed.connect(self.refresh)  # another scorer's map shown
 
     def _build(self) -> None:
         self.canvas = pg.GraphicsLayoutWidget()

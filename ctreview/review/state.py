@@ -35,6 +35,12 @@ class Event:
             slot(*args)
 
 
+FUSED = "fused"
+"""The name of the map a run stores and shows by default (a fused model's fusion, or the only one)."""
+SCORER_MAP_BUDGET = 128 * 2**20
+"""Bytes of each scorer's own maps kept in memory (the most recently scored slices)."""
+
+
 class RecentHeatmaps:
     """The most recently used heatmaps in memory, within a byte budget; older ones are dropped.
 
@@ -91,12 +97,14 @@ class ReviewState:
         The slice on screen changed.
     roi_changed()
         The part and its ROIs were found (or found again for another model).
+    maps_changed()
+        The scorers with a map of their own, or the map shown, changed.
     """
 
     def __init__(self) -> None:
         self.volume_changed, self.scores_changed, self.scores_reset = Event(), Event(), Event()
         self.decision_changed, self.threshold_changed = Event(), Event()
-        self.current_changed, self.roi_changed = Event(), Event()
+        self.current_changed, self.roi_changed, self.maps_changed = Event(), Event(), Event()
         self.workspace: Any = None
         self.volume: Any = None
         self.volume_id: int | None = None
@@ -107,6 +115,9 @@ class ReviewState:
         self.scores: dict[int, SliceScore] = {}
         self.decisions: dict[int, dict[str, Any]] = {}
         self.heatmaps = RecentHeatmaps()
+        # a fused model's scorers' own maps, from the live run only (the workspace keeps the fused map)
+        self.scorer_maps: dict[str, RecentHeatmaps] = {}
+        self.shown_map = FUSED
         self.threshold = 1.0
         self.current = 0
         self._undo: list[int] = []
@@ -118,6 +129,7 @@ class ReviewState:
         self.run_id, self.roi, self.roi_model, self.value_range = None, None, None, None
         self.scores.clear()
         self.heatmaps.clear()
+        self._drop_scorer_maps()
         self._undo.clear()
         self.decisions = {}
         self.current = len(volume) // 2 if volume is not None else 0
@@ -146,20 +158,45 @@ class ReviewState:
         self.run_id = run_id
         self.scores.clear()
         self.heatmaps.clear()
+        self._drop_scorer_maps()
         self.scores_reset.emit()
 
     def add_results(self, results: Iterable[SliceResult]) -> None:
         """Take a batch of results; a later result for a slice replaces the earlier."""
-        changed = []
+        changed, names = [], len(self.scorer_maps)
         for result in results:
             self.scores[result.index] = result.summary()
             self.heatmaps.put(result.index, result.heatmap)
+            for name, m in (result.maps or {}).items():
+                self.scorer_maps.setdefault(name, RecentHeatmaps(SCORER_MAP_BUDGET)).put(result.index, m)
             changed.append(result.index)
+        if len(self.scorer_maps) != names:
+            self.maps_changed.emit()
         if changed:
             self.scores_changed.emit(changed)
 
+    def map_names(self) -> list[str]:
+        """The maps the heatmap can show: ``"fused"`` (always), then each scorer's of the live run."""
+        return [FUSED, *sorted(self.scorer_maps)]
+
+    def set_shown_map(self, name: str) -> None:
+        """Show one scorer's own map (of the live run) instead of the fused one; ``"fused"`` goes back."""
+        if name not in self.map_names():
+            raise ValueError(f"no map {name!r}: {', '.join(self.map_names())}")
+        if name != self.shown_map:
+            self.shown_map = name
+            self.maps_changed.emit()
+
+    def _drop_scorer_maps(self) -> None:
+        had = bool(self.scorer_maps) or self.shown_map != FUSED
+        self.scorer_maps, self.shown_map = {}, FUSED
+        if had:
+            self.maps_changed.emit()
+
     def heatmap(self, index: int) -> np.ndarray | None:
-        """Return the ``(y, x)`` heatmap of slice ``index``, or None if not scored."""
+        """Return the ``(y, x)`` heatmap of slice ``index`` (the map shown), or None if not scored."""
+        if self.shown_map != FUSED:
+            return self.scorer_maps[self.shown_map].get(index)
         cached = self.heatmaps.get(index)
         if cached is not None or index not in self.scores:
             return cached

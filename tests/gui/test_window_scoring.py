@@ -149,3 +149,24 @@ def test_a_fine_scan_is_scored_binned_and_shown_at_full_size(qtbot, window, tiny
     top = window.slice_list.proxy.slices_in_order()[0]
     window.session.set_current(top)
     assert window.view.heat_item.image.shape == (192, 192)
+
+
+def test_the_map_box_shows_one_scorers_own_map(qtbot, window, phantom_file, tiny_detector, messages):
+    import numpy as np
+
+    _open_with_model(qtbot, window, phantom_file, tiny_detector)
+    assert not window.map_box.isEnabled()
+    _score(qtbot, window, "fast")
+    assert not messages
+    box = window.map_box
+    assert [box.itemText(i) for i in range(box.count())] == ["fused", "features", "head"] and box.isEnabled()
+    top = window.slice_list.proxy.slices_in_order()[0]
+    window.session.set_current(top)
+    fused = np.array(window.view.heat_item.image)
+    box.setCurrentText("head")
+    assert window.session.shown_map == "head"
+    head = np.array(window.view.heat_item.image)
+    np.testing.assert_array_equal(head, window.session.scorer_maps["head"].get(top))
+    assert not np.array_equal(head, fused)
+    box.setCurrentText("fused")
+    np.testing.assert_array_equal(np.array(window.view.heat_item.image), fused)

@@ -91,3 +91,27 @@ def test_set_volume_clears_everything_of_the_last_one(workspace, volume):
     assert state.scores == {} and state.volume_id is None and state.current == volume.shape[0] // 2
     with pytest.raises(AttributeError):
         state.no_such_thing  # noqa: B018 - the state has no hidden attributes
+
+
+def test_a_scorers_own_map_can_be_shown_until_the_next_run(workspace, volume):
+    from dataclasses import replace
+
+    state = _state(workspace, volume)
+    events = []
+    state.maps_changed.connect(lambda: events.append(state.shown_map))
+    results, _ = compute_results(volume)
+    k = DEFECT_SLICES[0]
+    own = {"head": np.full(volume.shape[1:], 3.0, np.float32), "features": np.zeros(volume.shape[1:], np.float32)}
+    state.add_results([replace(r, maps=own) if r.index == k else r for r in results])
+    assert state.map_names() == ["fused", "features", "head"] and events == ["fused"]
+    state.set_shown_map("head")
+    np.testing.assert_array_equal(state.heatmap(k), own["head"])
+    assert state.heatmap(k + 1) is None  # that slice came without the scorer's map
+    with pytest.raises(ValueError, match="no map 'paint'"):
+        state.set_shown_map("paint")
+    state.set_shown_map("fused")
+    np.testing.assert_array_equal(state.heatmap(k), results[k].heatmap)
+    state.set_shown_map("head")
+    state.start_run(None)  # a new run: its maps, not the last one's
+    assert state.map_names() == ["fused"] and state.shown_map == "fused"
+    assert events == ["fused", "head", "fused", "head", "fused"]
