@@ -1,10 +1,12 @@
 """3D defect objects on the dev phantoms: found share, false objects, centroid and volume error.
 
     .venv/bin/python bench/bench_defects.py [--parts transformer,capacitor] [--mode hybrid]
-        [--data /work/cache/phantoms] [--reuse] [--sweep]
+        [--data /work/cache/phantoms] [--model-prefix bench/.cache/models/fused-] [--reuse] [--sweep]
 
-Scores every volume of ``dev-<part>`` (4 normal, 8 defective) with the
-bundled ``resources/models/demo-<part>`` in the given mode (default: the
+Scores every volume of ``dev-<part>`` (4 normal, 8 defective; ``--set holdout``: the set no
+choice is made on, for the record only, never to tune) with the
+bundled ``resources/models/demo-<part>`` (or ``<model-prefix><part>``, e.g. the fused
+models ``bench/bench_detection.py`` trains) in the given mode (default: the
 default mode of ScoringSettings) through the scoring service, into a run
 folder under ``bench/.cache/defects/`` (``--reuse`` keeps those and only
 relabels). Ground truth: ``masks/<stem>_defects.tif``, defect k = voxels of
@@ -15,7 +17,7 @@ the planted defect's voxels and its best-overlapping object, in voxels.
 Volume error: object voxels / planted voxels of found voids (and of all
 kinds). Targets: found >= 90 %, false <= 1 per volume, centroid <= 2 voxels.
 ``--sweep`` relabels the cached heatmaps with other grow levels and sizes.
-Never run on holdout-*.
+No setting is ever chosen on holdout-* (``--sweep`` refuses it).
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 CACHE = ROOT / "bench" / ".cache" / "defects"
 
 
-def score_runs(part: str, data: Path, mode: str | None, reuse: bool) -> dict[str, Path]:
+def score_runs(part: str, data: Path, mode: str | None, reuse: bool, prefix: str) -> dict[str, Path]:
     """Score (or reuse) one run folder per volume of ``data``; return ``{stem: run_dir}``."""
     from ctreview.io import open_volume
     from ctreview.model import load_model
@@ -41,11 +43,11 @@ def score_runs(part: str, data: Path, mode: str | None, reuse: bool) -> dict[str
     from ctreview.scoring import ScoringSettings, run_scoring
 
     settings = ScoringSettings() if mode is None else ScoringSettings(mode=mode)
-    model = load_model(ROOT / "resources" / "models" / f"demo-{part}", "cpu")
+    model = load_model(Path(f"{prefix}{part}"), "cpu")
     labels = json.loads((data / "labels.json").read_text())
     runs = {}
     for stem in sorted(labels):
-        run = CACHE / f"{part}-{settings.mode}" / stem
+        run = CACHE / f"{Path(prefix).name}{part}-{settings.mode}-{data.name.split('-')[0]}" / stem
         runs[stem] = run
         if reuse and (run / "summary.json").is_file():
             continue
@@ -156,29 +158,34 @@ def main() -> int:
     parser.add_argument("--parts", default="transformer,capacitor")
     parser.add_argument("--mode", default=None, help="scoring mode (default: ScoringSettings' default)")
     parser.add_argument("--data", default="/work/cache/phantoms", type=Path)
+    parser.add_argument("--model-prefix", default=str(ROOT / "resources" / "models" / "demo-"),
+                        help="model folder of a part = this prefix + the part's name")
+    parser.add_argument("--set", default="dev", choices=("dev", "holdout"))
     parser.add_argument("--reuse", action="store_true", help="reuse the cached run folders")
     parser.add_argument("--sweep", action="store_true", help="also relabel with other grow levels / sizes")
     args = parser.parse_args()
+    if args.sweep and args.set == "holdout":
+        parser.error("--sweep chooses settings: never on the holdout set")
     from ctreview.defects import DefectSettings
 
     rows = []
     for part in args.parts.split(","):
-        data = args.data / f"dev-{part}"
-        assert "holdout" not in str(data)
+        data = args.data / f"{args.set}-{part}"
         labels = json.loads((data / "labels.json").read_text())
         normal = {s for s, info in labels.items() if not info["defective"]}
         print(f"{part}: scoring {len(labels)} volumes of {data}", flush=True)
         t = time.perf_counter()
-        runs = score_runs(part, data, args.mode, args.reuse)
+        runs = score_runs(part, data, args.mode, args.reuse, args.model_prefix)
         print(f"{part}: scored in {time.perf_counter() - t:.0f} s", flush=True)
         grid = [DefectSettings()]
         if args.sweep:
             grid += [DefectSettings(grow=g, min_voxels=m) for g in (0.3, 0.5, 0.7, 0.9)
                      for m in (1, 8, 32) if (g, m) != (0.5, 8)]
         for cfg in grid:
-            name = f"{part} grow {cfg.grow} min {cfg.min_voxels}"
+            name = f"{Path(args.model_prefix).name}{part} {args.set} grow {cfg.grow} min {cfg.min_voxels}"
             rows.append(summarise(name, label_runs(part, data, runs, cfg), normal))
-    out = ROOT / "bench" / "results" / "defects.json"
+    tag = "-anogan-demo" if "demo-" in args.model_prefix else f"-{Path(args.model_prefix).name.rstrip('-')}"
+    out = ROOT / "bench" / "results" / f"defects{tag}{'' if args.set == 'dev' else '-' + args.set}.json"
     out.write_text(json.dumps(rows, indent=2) + "\n")
     print(f"wrote {out}")
     return 0

@@ -4,9 +4,11 @@
     .venv/bin/python bench/bench_images.py --set capacitor        # phantom slices as independent images
     .venv/bin/python bench/bench_images.py --set transformer
 
-Every model is trained by ``ctreview train --images`` with its defaults (the fused engine, and
-``--engine anogan`` for the earlier default) on normal images only, then scored image by image
-through :func:`ctreview.scoring.run_scoring`, as ``ctreview score --images`` does.
+Every model is trained on normal images only by ``ctreview train --images`` with its defaults (the
+fused engine), and for the earlier default by ``ctreview train --engine anogan --profile whole-image``
+on the folder of training images (the AnoGAN trains on volumes only, so the images are one stack);
+then scored image by image through :func:`ctreview.scoring.run_scoring`, as ``ctreview score --images``
+does.
 
 Sets (written under bench/.cache/images/<set>/ when missing, seeded):
 * ``blobs``: 128x128 grey images of smooth random blobs with CT-like noise; anomalies are 1-2
@@ -123,8 +125,9 @@ def train(data: Path, name: str, engine: str) -> tuple[Path, float]:
     if not stamp.is_file():
         t = time.perf_counter()
         argv = ["train", "--images", str(data / "train"), "--out", str(out), "--device", "cpu", "--force"]
-        if engine == "anogan":
-            argv += ["--engine", "anogan"]
+        if engine == "anogan":  # the AnoGAN trains on volumes only: the images as one stack, as before --images
+            argv = ["train", str(data / "train"), "--engine", "anogan", "--profile", "whole-image", "--out", str(out),
+                    "--device", "cpu", "--force"]
         if main(argv):
             raise SystemExit(f"training {engine} failed")
         stamp.write_text(f"{time.perf_counter() - t:.1f}\n")
