@@ -192,7 +192,7 @@ def main() -> int:
     parser.add_argument("--set", default="dev", choices=("dev", "holdout"))
     parser.add_argument("--model", type=Path, default=None, help="a model folder (default: train the default)")
     parser.add_argument("--baseline", type=Path, default=None,
-                        help="the previous default (default: resources/models/demo-<part>, hybrid z-contrast)")
+                        help="the previous default (default: resources/models/anogan-<part>, the bundled AnoGAN, hybrid z-contrast)")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
     print(f"load {os.getloadavg()[0]:.1f}, torch threads {os.environ.get('CTREVIEW_THREADS', 'auto')}", flush=True)
@@ -202,7 +202,7 @@ def main() -> int:
     methods: dict[str, Tally] = {}
     seconds = {"fused": evaluate(model, data, labels, methods, "product")}
     if not args.no_baseline:
-        baseline = args.baseline or ROOT / "resources" / "models" / f"demo-{args.part}"
+        baseline = args.baseline or ROOT / "resources" / "models" / f"anogan-{args.part}"
         seconds["baseline"] = evaluate(baseline, data, labels, methods, "previous default")
     twin = _twin_tally(data, labels, args.part)
     defective = {s for s, i in labels.items() if i["defective"]}

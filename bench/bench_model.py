@@ -1,6 +1,6 @@
 """Speed of the AnoGAN engine: the seeds' latent search vs batched, fast, hybrid.
 
-    .venv/bin/python bench/bench_model.py [--model resources/models/demo-transformer]
+    .venv/bin/python bench/bench_model.py [--model resources/models/anogan-transformer]
 
 Prints tiles/s of: the seeds' way (one tile at a time, 500 Adam steps, weights
 not frozen, f(x) recomputed every step), the batched search (500 steps, no
@@ -67,7 +67,7 @@ def main() -> int:
     from ctreview.phantom import write_phantom_set
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", type=Path, default=ROOT / "resources" / "models" / "demo-transformer")
+    parser.add_argument("--model", type=Path, default=ROOT / "resources" / "models" / "anogan-transformer")
     parser.add_argument("--ref-tiles", type=int, default=2)
     parser.add_argument("--batch-tiles", type=int, default=32)
     args = parser.parse_args()

@@ -208,7 +208,7 @@ def main() -> int:
     data = training_tiles(a.part, offsets)
     extra_fn, names = None, ()
     if a.extras == "anogan":
-        extra_fn, names = anogan_extra(ROOT / "resources" / "models" / f"demo-{a.part}"), ("recon", "residual")
+        extra_fn, names = anogan_extra(ROOT / "resources" / "models" / f"anogan-{a.part}"), ("recon", "residual")
     elif a.extras.startswith("cond:"):
         from explore_cond_gan import cond_extra  # noqa: E402  (bench sibling)
 

@@ -75,7 +75,7 @@ def main() -> int:
     args = parser.parse_args()
     from ctreview.model import load_model
 
-    for model_dir in sorted(args.models.glob("demo-*")):
+    for model_dir in sorted(args.models.glob("anogan-*")):
         domain = fingerprint(model_dir, args.data)
         intensity, foot = domain["intensity"], domain["footprint"]
         print(f"{model_dir.name}: {domain['volumes']} volumes, grey q1-q99 {intensity['median'][0]:.0f}-"

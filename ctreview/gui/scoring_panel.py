@@ -16,10 +16,14 @@ _MODE_TIPS = {
 }
 
 
+ENGINE_ROLE = 257
+"""Item data role (Qt.UserRole + 1) of a listed model's engine."""
+
+
 def model_label(info: Any) -> str:
-    """Return the picker text of a ``ModelInfo``: name, profile, tile size and date."""
+    """Return the picker text of a ``ModelInfo``: name, engine, profile, tile size and date."""
     created = str(getattr(info, "created", "") or "")[:10]
-    return (f"{getattr(info, 'name', '?')} — {getattr(info, 'profile', '?')}, "
+    return (f"{getattr(info, 'name', '?')} — {getattr(info, 'engine', 'anogan')}, {getattr(info, 'profile', '?')}, "
             f"{getattr(info, 'tile_size', '?')} px" + (f", {created}" if created else ""))
 
 
@@ -53,6 +57,7 @@ class ScoringPanel(QWidget):
         self.progress.setFormat("")
         self.progress.setValue(0)
         self.rate = QLabel("")
+        self.models.currentIndexChanged.connect(self._engine_changed)
         self.suggestion = QPushButton("")
         self.suggestion.setStyleSheet("QPushButton { color: #ffb300; }")
         self.suggestion.hide()
@@ -83,6 +88,7 @@ class ScoringPanel(QWidget):
         for info in infos:
             self.models.addItem(model_label(info), str(info.path))
             self.models.setItemData(self.models.count() - 1, str(info.path), 3)
+            self.models.setItemData(self.models.count() - 1, getattr(info, "engine", "anogan"), ENGINE_ROLE)
         if keep:
             index = self.models.findData(keep)
             if index >= 0:
@@ -90,6 +96,14 @@ class ScoringPanel(QWidget):
         if not infos:
             self.models.setPlaceholderText("no models yet: Tools ▸ Train model…")
         self.run_button.setEnabled(self.models.count() > 0)
+        self._engine_changed()  # the engines are known only once every item has its data
+
+    def _engine_changed(self) -> None:
+        """A fused model scores all its scorers in one pass: the AnoGAN's modes do not apply to it."""
+        fused = self.models.currentData(ENGINE_ROLE) == "fused"
+        self.mode.setEnabled(not fused)
+        self.mode.setToolTip("A fused model scores in one pass (features + defect head); modes are the AnoGAN's"
+                             if fused else "Scoring mode of an AnoGAN model")
 
     def model_path(self) -> str | None:
         data = self.models.currentData()
@@ -141,7 +155,7 @@ class ScoringPanel(QWidget):
             self.rate.setText(f"cancelled after {done} of {self.progress.maximum()} slices")
         self.run_button.setText("Cancel" if running else "Score")
         self.models.setEnabled(not running)
-        self.mode.setEnabled(not running)
+        self.mode.setEnabled(not running and self.models.currentData(ENGINE_ROLE) != "fused")
         if running:
             self._started, self._done, self._refining = time.monotonic(), set(), False
             self.progress.setRange(0, max(total, 1))

@@ -192,6 +192,7 @@ class WindowActions(TrustActions, ReviewActions):
 
     def _add_hinted_model(self, infos: list[Any]) -> None:
         from ctreview.model import ModelInfo, read_meta
+        from ctreview.model.library import engine_of
 
         path = Path(self._model_hint).expanduser().resolve()
         try:
@@ -202,7 +203,8 @@ class WindowActions(TrustActions, ReviewActions):
         self._model_hint = str(path)
         self._model_infos[str(path)] = ModelInfo(path, str(meta.get("name", path.name)),
                                                  str(meta.get("profile", "")),
-                                                 int(meta.get("tile_size", 0)), str(meta.get("created", "")))
+                                                 int(meta.get("tile_size", 0)), str(meta.get("created", "")),
+                                                 engine=engine_of(meta))
 
     def _model_changed(self) -> None:
         self.update_banner()

@@ -20,6 +20,16 @@ class ModelInfo:
     tile_size: int
     created: str
     bundled: bool = False
+    engine: str = "anogan"
+    """``"fused"`` (format 2: scorers fused, one pass) or ``"anogan"`` (format 1: modes fast/hybrid/anogan)."""
+
+
+def engine_of(meta: dict) -> str:
+    """The engine of a model's ``model.json``: ``"fused"`` from format version 2, else ``"anogan"``."""
+    try:
+        return "fused" if int(meta.get("format_version", 1)) >= 2 else "anogan"
+    except (TypeError, ValueError):
+        return "anogan"
 
 
 def bundled_model_path(part: str = "transformer") -> Path:
@@ -46,7 +56,8 @@ def _infos(root: Path, bundled: bool) -> list[ModelInfo]:
         except CtreviewError:
             continue  # a broken folder in the library must not hide the others
         infos.append(ModelInfo(folder, str(meta.get("name", folder.name)), str(meta.get("profile", "")),
-                               int(meta.get("tile_size", 0)), str(meta.get("created", "")), bundled))
+                               int(meta.get("tile_size", 0)), str(meta.get("created", "")), bundled,
+                               engine_of(meta)))
     return infos
 
 

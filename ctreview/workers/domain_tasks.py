@@ -58,18 +58,24 @@ def model_fit_task(volume: Any, model_paths: list[str], *,
                          "checks": {}, "distance": float("inf"), "name": name}
             continue
         check = compare(fingerprint, volume_features(volume, roi))
-        out[path] = {**check.to_dict(), "distance": check.distance, "name": name}
+        out[path] = {**check.to_dict(), "distance": check.distance, "name": name,
+                     "format_version": int(meta.get("format_version", 1))}
     return out
     yield  # pragma: no cover - a generator for the runner
 
 
 def best_fit(fits: dict[str, dict], current: str | None) -> str | None:
-    """The model that fits best (inside its domain, smallest distance), if it is not ``current``."""
-    inside = [(info["distance"], path) for path, info in fits.items()
+    """The model that fits best, if it is not ``current``.
+
+    Among the models inside their domain, the newest engine (format version:
+    fused models detect far better than the AnoGAN) and then the smallest
+    distance wins.
+    """
+    inside = [(-int(info.get("format_version", 1)), info["distance"], path) for path, info in fits.items()
               if info.get("ok") and info.get("distance") is not None]
     if not inside:
         return None
-    path = min(inside)[1]
+    path = min(inside)[2]
     return None if path == current else path
 
 

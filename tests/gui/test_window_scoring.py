@@ -25,6 +25,7 @@ def _score(qtbot, window, mode: str, timeout: int = 90000) -> None:
 def test_scoring_fills_the_list_and_the_workspace_then_exports(qtbot, window, phantom_file, tiny_model,
                                                                tmp_path, messages, monkeypatch):
     _open_with_model(qtbot, window, phantom_file, tiny_model)
+    assert window.scoring.mode.isEnabled() and "— anogan," in window.scoring.models.currentText()
     batches = []
     window.session.scores_changed.connect(batches.append)
     _score(qtbot, window, "hybrid")
@@ -156,6 +157,8 @@ def test_the_map_box_shows_one_scorers_own_map(qtbot, window, phantom_file, tiny
 
     _open_with_model(qtbot, window, phantom_file, tiny_detector)
     assert not window.map_box.isEnabled()
+    assert not window.scoring.mode.isEnabled()  # a fused model has no AnoGAN modes
+    assert "— fused," in window.scoring.models.currentText()
     _score(qtbot, window, "fast")
     assert not messages
     box = window.map_box

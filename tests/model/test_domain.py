@@ -110,9 +110,11 @@ def test_bundled_models_carry_a_fingerprint_and_load():
     from ctreview.model.meta import read_fingerprint
 
     for part in ("transformer", "capacitor"):
-        model = load_model(bundled_model_path(part), "cpu")  # the weights' checksum still holds
-        fp = read_fingerprint(model.meta)
-        assert fp is not None and fp["volumes"] == 8 and fp["profile"] == part
+        demo = bundled_model_path(part)  # the fused demo model, and the AnoGAN it replaced beside it
+        for folder, volumes in ((demo, 4), (demo.parent / f"anogan-{part}", 8)):
+            model = load_model(folder, "cpu")  # the weights' checksum still holds
+            fp = read_fingerprint(model.meta)
+            assert fp is not None and fp["volumes"] == volumes and fp["profile"] == part, folder.name
 
 
 @pytest.mark.slow
