@@ -192,7 +192,7 @@ def main() -> int:
     parser.add_argument("--set", default="dev", choices=("dev", "holdout"))
     parser.add_argument("--model", type=Path, default=None, help="a model folder (default: train the default)")
     parser.add_argument("--baseline", type=Path, default=None,
-                        help="the previous default (default: resources/models/anogan-<part>, the bundled AnoGAN, hybrid z-contrast)")
+                        help="the previous default (default: resources/models/anogan-<part>, hybrid z-contrast)")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
     print(f"load {os.getloadavg()[0]:.1f}, torch threads {os.environ.get('CTREVIEW_THREADS', 'auto')}", flush=True)

@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ctreview",
         description="Triage X-ray CT volumes of electronic parts: find the part, score "
-                    "every slice with a model of normal parts (fused deep features and a defect head, or an AnoGAN), review the ranked slices, report.",
+                    "every slice with a model of normal parts (fused deep features and a defect "
+                    "head, or an AnoGAN), review the ranked slices, report.",
     )
     parser.add_argument("--version", action="version", version=f"ctreview {__version__}")
     parser.add_argument("--self-test", action="store_true",
