@@ -45,8 +45,8 @@ def encode(encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
 
 def latent_search(generator: nn.Module, discriminator: nn.Module, x: torch.Tensor,
                   z0: torch.Tensor, *, steps: int = 500, lam: float = 0.1, lr: float = 0.02,
-                  patience: int = 25, tol: float = 1e-3,
-                  should_stop: Callable[[], bool] | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
+                  patience: int = 25, tol: float = 1e-3, should_stop: Callable[[], bool] | None = None,
+                  context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Batched AnoGAN latent search with per-tile early stopping.
 
     Parameters
@@ -68,6 +68,9 @@ def latent_search(generator: nn.Module, discriminator: nn.Module, x: torch.Tenso
         for ``patience`` steps.
     should_stop : callable, optional
         Checked every 10 steps; when true the search ends early with the best z so far.
+    context : Tensor, shape (n, K, T, T), optional
+        A conditioned GAN's context tiles, held fixed: the networks are then
+        called ``G(z, c)`` and ``D.features(x, c)`` (see :mod:`ctreview.model.cond_nets`).
 
     Returns
     -------
@@ -79,8 +82,12 @@ def latent_search(generator: nn.Module, discriminator: nn.Module, x: torch.Tenso
         Steps taken by the longest-running tile.
     """
     n = x.shape[0]
+
+    def given(rows: torch.Tensor) -> tuple[torch.Tensor, ...]:  # the context of the rows still searched
+        return () if context is None else (context[rows],)
+
     with torch.no_grad():
-        fx = discriminator.features(x)
+        fx = discriminator.features(x, *given(torch.arange(n, device=x.device)))
     best_z = z0.detach().clone()
     best_loss = torch.full((n,), float("inf"), device=x.device)
     since = torch.zeros(n, dtype=torch.long, device=x.device)
@@ -93,8 +100,9 @@ def latent_search(generator: nn.Module, discriminator: nn.Module, x: torch.Tenso
     with torch.enable_grad():
         for step in range(1, steps + 1):
             z.requires_grad_(True)
-            g = generator(z)
-            loss = paper_loss(x[active], fx[active], g, discriminator.features(g), lam)
+            ctx = given(active)
+            g = generator(z, *ctx)
+            loss = paper_loss(x[active], fx[active], g, discriminator.features(g, *ctx), lam)
             (grad,) = torch.autograd.grad(loss.sum(), z)
             with torch.no_grad():
                 _track_best(loss, z, active, best_loss, best_z, since, tol)
