@@ -34,6 +34,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import time
+
     from ctreview.errors import CtreviewError
     from ctreview.io import open_volume
 
@@ -42,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if len(args.volume) > 1 and not args.images:
         raise CtreviewError(args.volume[1], "one volume at a time (several inputs are for --images, "
                                             "or use ctreview batch)")
+    started = time.perf_counter()  # the summary line gives the seconds the user waited, loading included
     settings = settings_from_args(ScoringSettings, args)
     if args.images:
         from ctreview.io import open_images
@@ -79,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if summary.domain and not summary.domain.get("ok", True):
         print(f"warning: {' '.join(args.volume)}: {summary.domain['reason']}", file=sys.stderr)
     what = "images" if summary.layout == "images" else "slices"
-    print(f"scored {c.scored_slices} {what} in {summary.timings['total_s']:.1f} s on "
+    print(f"scored {c.scored_slices} {what} in {time.perf_counter() - started:.1f} s on "
           f"{describe(model.device)}; {c.above_threshold} above threshold; wrote {where}")
     return 0
 
@@ -100,7 +103,9 @@ def _drain_with_counter(events: Generator):
             else:
                 seen.add(event.index)
                 bar.update(len(seen))
-        else:  # RunStarted: the ROI is known, so is the number of slices
+        else:  # RunStarted: the ROI is known, so is the number of slices and the scale
+            if event.scale:
+                print(event.scale, flush=True)
             bar.start(event.total, "scoring")
 
     summary = drain(events, show)

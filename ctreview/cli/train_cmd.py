@@ -36,6 +36,15 @@ def add_parser(subparsers) -> None:
     p.add_argument("--weights", metavar="PATH", default=None,
                    help="features: local backbone weights (.safetensors, or a torch state dict)")
     p.add_argument("--head-iterations", type=int, default=None, help="fused engine: defect-head iterations")
+    p.add_argument("--working-size", type=int, default=None, metavar="PX",
+                   help="fused engine: bin the scans until the part is at most PX pixels across (default 256); "
+                        "scoring bins every scan to the same scale")
+    p.add_argument("--binning", type=int, default=None, metavar="N",
+                   help="fused engine: bin the largest scan N x N in the plane instead (1: full resolution); "
+                        "z follows the voxels' shape")
+    p.add_argument("--memory", default=None, metavar="SIZE",
+                   help="fused engine: memory budget of the large training structures, e.g. 1.5G "
+                        "(default: a quarter of this machine's memory, at most 2G)")
     p.add_argument("--tile-size", type=int, default=d.tile_size, choices=TILE_SIZES)
     p.add_argument("--latent-dim", type=int, default=d.latent_dim)
     p.add_argument("--width", type=int, default=d.width, help="AnoGAN: channels of the first conv layer")
@@ -60,6 +69,9 @@ class _Progress:
         self.bar, self.phase = ProgressBar("steps", stream), ""
 
     def __call__(self, ev) -> None:
+        if ev.note:
+            print(ev.note, flush=True)
+            return
         if ev.phase != self.phase:
             self.phase = ev.phase
             self.bar.start(ev.iterations, ev.phase)
@@ -84,6 +96,10 @@ def _detector_settings(args: argparse.Namespace):
                            loss=args.loss, seed=args.seed)
     features = replace(base.features, backbone=args.backbone, weights=args.weights) \
         if (args.backbone, args.weights) != (FeatureSettings().backbone, None) else base.features
+    from ctreview.training.memory import parse_size
+
+    base = replace(base, max_side=args.working_size or base.max_side, binning=args.binning,
+                   memory=None if args.memory is None else parse_size(args.memory))
     return replace(base, scorers=tuple(s.strip() for s in args.scorers.split(",") if s.strip()),
                    fusion=args.fusion or base.fusion, tile_size=args.tile_size, features=features, head=head,
                    anogan=anogan, seed=args.seed)

@@ -11,6 +11,7 @@ step a single matrix-vector product.
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
 
 import torch
 
@@ -44,6 +45,17 @@ def greedy_coreset(features: torch.Tensor, k: int, *, dims: int = 128, seed: int
     LongTensor, shape (k,)
         Indices into ``features``, in the order chosen.
     """
+    steps = iter_greedy_coreset(features, k, dims=dims, seed=seed)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def iter_greedy_coreset(features: torch.Tensor, k: int, *, dims: int = 128, seed: int = 0,
+                        every: int = 512) -> Generator[tuple[int, int], None, torch.Tensor]:
+    """:func:`greedy_coreset` as a generator: yields ``(chosen, k)`` every ``every`` steps, returns the indices."""
     n = features.shape[0]
     k = min(int(k), n)
     z = features.float()
@@ -60,6 +72,8 @@ def greedy_coreset(features: torch.Tensor, k: int, *, dims: int = 128, seed: int
         d = (sq - 2.0 * (z @ z[idx]) + sq[idx]).clamp_min_(0.0)
         torch.minimum(nearest, d, out=nearest)
         idx = int(torch.argmax(nearest))
+        if (i + 1) % every == 0:
+            yield i + 1, k
     return chosen
 
 

@@ -66,6 +66,12 @@ class FeatureSettings:
         Fraction of the normal patches kept in the memory bank.
     coreset_dims : int
         Projection size for the greedy selection.
+    max_patches : int
+        PatchCore: at most this many normal patches are kept for the coreset
+        selection, a uniform sample of all of them beyond (reservoir sampling
+        as the images stream by). The greedy selection costs patches x kept,
+        so this bounds its time and memory: beyond it training grows only
+        linearly with the data (the dev phantoms stay under it).
     position_window : float or None
         If set, each image has a position (e.g. height along the part) and is
         compared only with bank patches of images within this distance.
@@ -92,6 +98,7 @@ class FeatureSettings:
     coreset: str = "greedy"
     coreset_ratio: float = 0.1
     coreset_dims: int = 128
+    max_patches: int = 400_000
     position_window: float | None = None
     sigma: float = 4.0
     ridge: float = 0.01
@@ -104,8 +111,10 @@ class FeatureSettings:
                                      ("views", self.views, VIEWS)):
             if value not in allowed:
                 raise CtreviewError(None, f"feature model {name} must be one of {', '.join(allowed)}, not {value!r}")
-        if not 0 < self.coreset_ratio <= 1 or self.scale <= 0 or self.pool < 1 or self.pool % 2 == 0:
-            raise CtreviewError(None, "feature model needs 0 < coreset_ratio <= 1, scale > 0 and an odd pool")
+        if not 0 < self.coreset_ratio <= 1 or self.scale <= 0 or self.pool < 1 or self.pool % 2 == 0 \
+                or self.max_patches < 1:
+            raise CtreviewError(None, "feature model needs 0 < coreset_ratio <= 1, scale > 0, an odd pool "
+                                      "and max_patches >= 1")
         if self.taps is not None:
             object.__setattr__(self, "taps", tuple(self.taps))
         object.__setattr__(self, "rotations", tuple(float(a) for a in self.rotations))

@@ -7,7 +7,7 @@ images into features and distances back into smoothed anomaly maps.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +17,11 @@ from ctreview.errors import Cancelled
 from ctreview.model.backbone import Backbone
 from ctreview.model.feat_extract import FeatureSettings, PatchFeatures
 from ctreview.model.feat_maps import gaussian_smooth, grid_mask, grid_to_image, masked_max
+from ctreview.progress import drain
 
+BATCH_PIXELS = 16 * 362 * 362
+"""At most this many image pixels (upsampled, every view counted) per backbone pass: the activations of a
+batch grow with it (16 phantom slices turned into their frame; 5 slices of 300 x 300 pixels)."""
 FORMAT = "ctreview-features"
 FORMAT_VERSION = 1
 
@@ -57,6 +61,28 @@ class FeatureModel:
     def _fit(self, feats: list[torch.Tensor], cells: list[torch.Tensor], positions: list[float] | None) -> None:
         raise NotImplementedError
 
+    def _begin(self, images: int) -> None:
+        """Start collecting the features of ``images`` images (all angles counted)."""
+        self._feats: list[torch.Tensor] = []
+        self._cells: list[torch.Tensor] = []
+        self._where: list[float] = []
+
+    def _add(self, feats: list[torch.Tensor], cells: list[torch.Tensor], positions: list[float] | None) -> None:
+        """Take one batch: features (d, h, w), cell masks (h, w) and positions of its images."""
+        self._feats += feats
+        self._cells += cells
+        self._where += positions or []
+
+    def _end(self) -> Generator[tuple[str, int, int], None, None]:
+        """Fit on what was collected (by default: every image's whole feature grid at once).
+
+        A generator: a long fit yields ``(stage, done, total)`` as it goes.
+        """
+        feats, cells, where = self._feats, self._cells, self._where
+        self._feats, self._cells, self._where = [], [], []
+        self._fit(feats, cells, where or None)
+        yield from ()
+
     def _distances(self, feats: torch.Tensor, positions: list[float] | None) -> torch.Tensor:
         """Distances (b, h, w) of a batch of features (b, d, h, w) from normal."""
         raise NotImplementedError
@@ -93,20 +119,37 @@ class FeatureModel:
         positions : sequence of float, optional
             Needed when ``settings.position_window`` is set.
         progress : callable(done, total), optional
+            Images through the backbone so far.
         should_stop : callable() -> bool, optional
             Checked per batch; raises :class:`~ctreview.errors.Cancelled`.
         """
+        def note(step: tuple[str, int, int]) -> None:
+            if progress is not None and step[0] == "features":
+                progress(step[1], step[2])
+
+        return drain(self.iter_fit(images, masks, positions, should_stop=should_stop), note)
+
+    def iter_fit(self, images: Sequence[np.ndarray], masks: Sequence[np.ndarray] | None = None,
+                 positions: Sequence[float] | None = None, *, should_stop: Callable[[], bool] | None = None
+                 ) -> Generator[tuple[str, int, int], None, FeatureModel]:
+        """:meth:`fit` as a generator of ``(stage, done, total)``: ``"features"`` per batch of images
+        (every turned copy counted), then the model's own stages (``"coreset"``); returns the model.
+
+        Images are read a batch at a time (a sequence may make them on demand).
+        """
         t0 = time.perf_counter()
-        feats, cells, where = [], [], []
         angles = (0.0,) + tuple(float(a) for a in self.settings.rotations)
-        for angle in angles:  # one pass per angle keeps one turned copy of the images in memory
-            turned = (images, masks) if angle == 0 else _turned(images, masks, angle)
-            for _, f, cell, _ in self._batches(*turned, progress, should_stop):
-                feats += list(f)
-                cells += list(cell)
-            where += [] if positions is None else [float(p) for p in positions]
-        self.dim = int(feats[0].shape[0])
-        self._fit(feats, cells, where or None)
+        total, done = len(images) * len(angles), 0
+        self._begin(total)
+        for angle in angles:  # one pass per angle; turned images are made a batch at a time
+            turned = (images, masks) if angle == 0 else (_Turned(images, masks, angle, image=True),
+                                                          _Turned(images, masks, angle, image=False))
+            for idx, f, cell, _ in self._batches(*turned, None, should_stop):
+                self.dim = int(f.shape[1])
+                self._add(list(f), list(cell), None if positions is None else [float(positions[i]) for i in idx])
+                done += len(idx)
+                yield "features", done, total
+        yield from self._end()
         self.fit_seconds = time.perf_counter() - t0
         return self
 
@@ -131,18 +174,18 @@ class FeatureModel:
 
         Consecutive images of one shape share a batch (slices of a volume do).
         """
-        n, size = len(images), max(1, self.settings.batch)
-        start = 0
+        n, start = len(images), 0
         while start < n:
-            shape = np.shape(images[start])
+            shape = _shape(images, start)
+            size = batch_size(self.settings, shape)
             stop = start + 1
-            while stop < n and stop - start < size and np.shape(images[stop]) == shape:
+            while stop < n and stop - start < size and _shape(images, stop) == shape:
                 stop += 1
             if should_stop is not None and should_stop():
                 raise Cancelled()
             x = torch.from_numpy(np.stack([_as_views(images[i]) for i in range(start, stop)]))
             f = self.features(x)
-            if masks is not None and any(np.shape(masks[i]) != shape[-2:] for i in range(start, stop)):
+            if masks is not None and any(_shape(masks, i)[-2:] != shape[-2:] for i in range(start, stop)):
                 raise ValueError(f"a mask of shape {np.shape(masks[start])} for an image of {shape[-2:]}: "
                                  "masks must be in the images' frame")
             m = None if masks is None else torch.from_numpy(
@@ -155,19 +198,42 @@ class FeatureModel:
             start = stop
 
 
-def _turned(images, masks, angle: float) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Images turned by ``angle`` degrees (from +x towards +y) about their centre, and masks that
-    are False where the turn brings in no image (so those patches never become normal examples)."""
-    from scipy.ndimage import rotate
+class _Turned(Sequence):
+    """Images (or their masks) turned by ``angle`` degrees (from +x towards +y) about their centre, made on
+    demand so a whole turned copy of the training images is never held. Masks are False where the turn
+    brings in no image (so those patches never become normal examples)."""
 
-    angle = -angle  # scipy turns from +x towards -y (counter-clockwise as displayed, y down)
-    out_images, out_masks = [], []
-    for i, image in enumerate(images):
-        views = _as_views(image)
-        out_images.append(rotate(views, angle, axes=(1, 2), reshape=False, order=1, mode="nearest"))
-        inside = np.ones(views.shape[1:], np.float32) if masks is None else np.asarray(masks[i], np.float32)
-        out_masks.append(rotate(inside, angle, reshape=False, order=1, mode="constant", cval=0.0) > 0.5)
-    return out_images, out_masks
+    def __init__(self, images: Sequence[np.ndarray], masks: Sequence[np.ndarray] | None, angle: float, *,
+                 image: bool) -> None:
+        self.images, self.masks, self.angle, self.image = images, masks, -float(angle), image
+        # scipy turns from +x towards -y (counter-clockwise as displayed, y down): hence the sign
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        from scipy.ndimage import rotate
+
+        views = _as_views(self.images[i])
+        if self.image:
+            return rotate(views, self.angle, axes=(1, 2), reshape=False, order=1, mode="nearest")
+        inside = np.ones(views.shape[1:], np.float32) if self.masks is None else np.asarray(self.masks[i], np.float32)
+        return rotate(inside, self.angle, reshape=False, order=1, mode="constant", cval=0.0) > 0.5
+
+
+def batch_size(settings: FeatureSettings, shape: tuple[int, ...]) -> int:
+    """Images of ``shape`` ((y, x) or (views, y, x)) per backbone pass: ``settings.batch``, fewer for large ones."""
+    views = int(shape[0]) if len(shape) == 3 else 1
+    pixels = views * int(shape[-2]) * int(shape[-1]) * float(settings.scale) ** 2
+    return max(1, min(int(settings.batch), int(BATCH_PIXELS // max(pixels, 1.0))))
+
+
+def _shape(items: Sequence[np.ndarray], i: int) -> tuple[int, ...]:
+    """Shape of ``items[i]`` without making a turned image (a turn keeps the shape)."""
+    if isinstance(items, _Turned):
+        src = np.shape(items.images[i])
+        return tuple(src) if items.image else tuple(src[-2:])
+    return tuple(np.shape(items[i]))
 
 
 def _as_views(image: np.ndarray) -> np.ndarray:

@@ -8,11 +8,15 @@ the part, say) and only bank patches from images within the window count.
 """
 from __future__ import annotations
 
+from collections.abc import Generator
+
 import torch
 
 from ctreview.errors import CtreviewError
-from ctreview.model.feat_coreset import coreset_size, greedy_coreset, random_subset
+from ctreview.model.feat_coreset import coreset_size, iter_greedy_coreset, random_subset
 from ctreview.model.feat_model import FeatureModel
+from ctreview.model.feat_reservoir import Reservoir
+from ctreview.progress import drain, mapped
 
 CHUNK = 2048
 """Query patches per ``torch.cdist`` call: bounds memory at CHUNK x bank floats."""
@@ -35,30 +39,45 @@ class PatchCore(FeatureModel):
         super().__init__(settings, backbone=backbone)
         self.bank = torch.empty(0)
         self.bank_positions: torch.Tensor | None = None
+        self.patches_seen = 0
 
-    def _fit(self, feats, cells, positions) -> None:
-        window = self.settings.position_window
-        if window is not None and positions is None:
+    def _begin(self, images: int) -> None:
+        self._pool = Reservoir(self.settings.max_patches, self.settings.seed)
+
+    def _add(self, feats, cells, positions) -> None:
+        if self.settings.position_window is not None and positions is None:
             raise CtreviewError(None, "this feature model compares positions: give one per image")
-        rows = [f.permute(1, 2, 0)[c] for f, c in zip(feats, cells)]  # (cells inside, d) per image
-        bank = torch.cat(rows)
+        for i, (f, c) in enumerate(zip(feats, cells)):
+            rows = f.permute(1, 2, 0)[c]  # (cells inside, d)
+            where = None if positions is None else torch.full((rows.shape[0],), float(positions[i]))
+            self._pool.add(rows, where)
+
+    def _end(self) -> Generator[tuple[str, int, int], None, None]:
+        pool = self._pool
+        bank, pos = pool.rows(), pool.values()
+        self._pool = Reservoir(1)
         if bank.shape[0] == 0:
             raise CtreviewError(None, "no normal patch inside the masks: nothing to learn from")
-        pos = None
-        if window is not None:
-            pos = torch.cat([torch.full((r.shape[0],), p) for r, p in zip(rows, positions)])
-        keep = self._select(bank)
+        self.patches_seen = pool.seen
+        keep = yield from self._select(bank)
         self.bank = bank[keep].contiguous()
-        self.bank_positions = None if pos is None else pos[keep].contiguous()
+        self.bank_positions = None if self.settings.position_window is None or pos is None \
+            else pos[keep].contiguous()
 
-    def _select(self, bank: torch.Tensor) -> torch.Tensor:
+    def _fit(self, feats, cells, positions) -> None:
+        self._begin(len(feats))
+        self._add(feats, cells, positions)
+        drain(self._end())
+
+    def _select(self, bank: torch.Tensor) -> Generator[tuple[str, int, int], None, torch.Tensor]:
         s = self.settings
         k = coreset_size(bank.shape[0], s.coreset_ratio)
         if s.coreset == "none" or k == bank.shape[0]:
             return torch.arange(bank.shape[0])
         if s.coreset == "random":
             return random_subset(bank.shape[0], k, seed=s.seed)
-        return greedy_coreset(bank, k, dims=s.coreset_dims, seed=s.seed)
+        steps = iter_greedy_coreset(bank, k, dims=s.coreset_dims, seed=s.seed)
+        return (yield from mapped(steps, lambda step: ("coreset", step[0], step[1])))
 
     def _distances(self, feats, positions) -> torch.Tensor:
         b, d, h, w = feats.shape

@@ -1,17 +1,18 @@
-"""Score a scan finer than the model's training scans at the model's scale, and show it at full size.
+"""Score a scan at the model's working scale, and show the results at full size.
 
-A model knows its parts at the size they had in its training scans (the
-footprint and height in its domain fingerprint). A scan of the same part at
-k times the resolution is binned k x k (and along z by its own ratio) before
-scoring: the networks see what they were trained on, at 1/k^2 of the cost,
-and the memory is that of a few slices. Every result is then brought back to
-the full-resolution slices: each binned slice's score goes to the slices it
-averaged, its heatmap is resampled to the full slice and cut to the full ROI.
+A model stores the scale it was trained at (:mod:`ctreview.roi.scale`; an
+older model only its training parts' footprint). A scan finer than that is
+binned to it before scoring: the networks see what they were trained on, at
+1/k^2 of the cost, and the memory is that of a few slices. The scoring pass
+runs once, on the binned scan; :func:`expanded` wraps its stream and brings
+every result back to the full-resolution slices: each binned slice's score
+goes to the slices it averaged, its heatmap is resampled to the full slice
+and cut to the full ROI.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,11 +22,15 @@ from scipy.ndimage import zoom
 from ctreview.io import VolumeLike
 from ctreview.io.binned import binned
 from ctreview.results import SliceResult
-from ctreview.roi import RoiResult
+from ctreview.roi import RoiResult, extract_roi
+from ctreview.roi.scale import MIN_FACTOR, ScaleChoice, WorkingScale, choice_for, part_side, z_factor
+from ctreview.scoring._state import _ScoringState
 from ctreview.scoring.settings import ScoringSettings
 
-MIN_FACTOR = 1.5
-"""A part at least this many times the model's size (per axis) is binned (the factor rounded)."""
+
+def find_roi(volume: VolumeLike, model: Any, settings: ScoringSettings) -> RoiResult:
+    """The ROI a model scores: the settings' profile or the model's, cut at the model's tile size."""
+    return extract_roi(volume, settings.profile or model.profile, tile_size=model.tile_size)
 
 
 def part_size(roi: RoiResult) -> tuple[float, float]:
@@ -46,32 +51,30 @@ def model_part_size(meta: dict[str, Any]) -> tuple[float, float] | None:
         return None
 
 
+def scale_choice(volume: VolumeLike, roi: RoiResult, meta: dict[str, Any], cfg: ScoringSettings) -> ScaleChoice:
+    """How a scan is binned to the model's working scale, and why.
+
+    ``cfg.binning`` forces the in-plane factor; a model that stores its
+    working scale (``model.json["scale"]``) gets the rule training used
+    (:func:`~ctreview.roi.scale.choice_for`); an older model is compared by
+    the part's footprint with its training parts'. z keeps the voxels' shape.
+    """
+    scale = WorkingScale.from_json(meta.get("scale"))
+    if scale is not None or cfg.binning is not None or volume.layout == "images":
+        return choice_for(volume, roi, scale or WorkingScale(part_side(roi), None), cfg.binning)
+    trained = model_part_size(meta)
+    if trained is None or min(trained) <= 0:
+        return ScaleChoice((1, 1), "the model states no training scale")
+    ratio = math.sqrt(max(part_size(roi)[0], 0.0) / trained[0])
+    bxy = max(1, int(round(ratio))) if ratio >= MIN_FACTOR else 1
+    return ScaleChoice((z_factor(bxy, volume.spacing), bxy),
+                       f"part {ratio:.2g}x the size of the model's training parts")
+
+
 def binning_factors(volume: VolumeLike, roi: RoiResult, meta: dict[str, Any],
                     cfg: ScoringSettings) -> tuple[int, int]:
-    """``(bz, bxy)``: how many slices and pixels per side become one at the model's scale.
-
-    ``cfg.binning`` forces one factor for all axes; by default it is the
-    rounded ratio of this part's size to the model's training parts' (1 when
-    under :data:`MIN_FACTOR`, for independent images, or without a fingerprint).
-    A part that runs out of the scan at either end along z has no height to
-    compare: its z factor is then the in-plane one (a finer scan is finer on
-    every axis).
-    """
-    if cfg.binning is not None:
-        return int(cfg.binning), int(cfg.binning)
-    trained = model_part_size(meta)
-    if volume.layout == "images" or trained is None or min(trained) <= 0:
-        return 1, 1
-    foot, height = part_size(roi)
-
-    def factor(ratio: float) -> int:
-        return max(1, int(round(ratio))) if ratio >= MIN_FACTOR else 1
-
-    bxy = factor(math.sqrt(max(foot, 0.0) / trained[0]))
-    z0, z1 = int(roi.part_bbox[0]), int(roi.part_bbox[3])
-    if z0 <= 0 or z1 >= int(volume.shape[0]):
-        return bxy, bxy
-    return factor(height / trained[1]), bxy
+    """``(bz, bxy)`` of :func:`scale_choice`."""
+    return scale_choice(volume, roi, meta, cfg).factors
 
 
 @dataclass(frozen=True)
@@ -80,32 +83,34 @@ class ModelScale:
 
     Attributes
     ----------
-    factors : (int, int)
-        ``(bz, bxy)`` binning; ``(1, 1)`` when the volume is scored as it is.
+    choice : ScaleChoice
+        ``(bz, bxy)`` binning and why; ``(1, 1)`` when the volume is scored as it is.
     volume : VolumeLike
         The binned volume (the volume itself without binning).
     roi : RoiResult
         Its ROI.
     """
 
-    factors: tuple[int, int]
+    choice: ScaleChoice
     volume: VolumeLike
     roi: RoiResult
 
     @property
+    def factors(self) -> tuple[int, int]:
+        return self.choice.factors
+
+    @property
     def binned(self) -> bool:
-        return self.factors != (1, 1)
+        return self.choice.binned
 
 
 def model_scale(volume: VolumeLike, roi: RoiResult, model: Any, cfg: ScoringSettings) -> ModelScale:
     """The volume binned to the model's scale, with its ROI (both unchanged when no binning is needed)."""
-    from ctreview.scoring.stream import find_roi
-
-    factors = binning_factors(volume, roi, model.meta, cfg)
-    if factors == (1, 1):
-        return ModelScale(factors, volume, roi)
-    small = binned(volume, factors)
-    return ModelScale(factors, small, find_roi(small, model, cfg))
+    choice = scale_choice(volume, roi, model.meta, cfg)
+    if not choice.binned:
+        return ModelScale(choice, volume, roi)
+    small = binned(volume, choice.factors)
+    return ModelScale(choice, small, find_roi(small, model, cfg))
 
 
 def _full_slices(j: int, bz: int, roi: RoiResult) -> list[int]:
@@ -143,31 +148,15 @@ def expand(result: SliceResult, roi: RoiResult, factors: tuple[int, int],
     return out
 
 
-def binned_scoring(volume: VolumeLike, roi: RoiResult, model: Any, cfg: ScoringSettings, scale: ModelScale,
-                   should_stop: Any, state: Any) -> Generator[SliceResult, None, None]:
-    """Score ``scale.volume``; yield full-resolution results of ``roi``'s slices.
+def expanded(results: Iterator[SliceResult], roi: RoiResult, factors: tuple[int, int],
+             shape: tuple[int, int], state: _ScoringState) -> Generator[SliceResult, None, None]:
+    """Wrap a stream of binned slices' results: yield the full-resolution results of ``roi``'s slices.
 
-    ``state`` (the run's :class:`~ctreview.scoring._state._ScoringState`) notes every result
-    as the full-resolution run's own.
+    ``state`` (the full-resolution run's) notes every result as its own.
     """
-    from ctreview.scoring.stream import score_volume
-
-    factors = scale.factors
-    inner = score_volume(scale.volume, model, cfg.changed(binning=1), roi=scale.roi, should_stop=should_stop)
-    shape = (int(volume.shape[1]), int(volume.shape[2]))
     empty = np.zeros((0, 0), np.float32)
-    try:
-        while True:
-            try:
-                result = next(inner)
-            except StopIteration as stop:
-                inner_summary = stop.value
-                break
-            for full in expand(result, roi, factors, shape):
-                state.note(full, empty, first_pass=full.stage == "fast")
-                state.tiles += len(full.tile_scores) if full.stage == "fast" else 0
-                yield full
-    finally:
-        inner.close()
-    state.cancelled = state.cancelled or inner_summary.cancelled
-    state.timings.update({f"binned_{k}": v for k, v in inner_summary.timings.items()})
+    for result in results:
+        for full in expand(result, roi, factors, shape):
+            state.note(full, empty, first_pass=full.stage == "fast")
+            state.tiles += len(full.tile_scores) if full.stage == "fast" else 0
+            yield full

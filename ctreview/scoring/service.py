@@ -50,6 +50,8 @@ class RunStarted:
     domain : dict
         The volume against the model's domain fingerprint, before scoring
         (``{"ok", "reason", "checks"}``; the summary's adds the run's scores).
+    scale : str
+        One line: the scale the scan is scored at and why (``scale: binned 3x3x3 (...)``).
     """
 
     run_id: int | None
@@ -59,6 +61,7 @@ class RunStarted:
     device: str
     settings: ScoringSettings
     domain: dict[str, Any] = field(default_factory=dict)
+    scale: str = ""
 
 
 ScoringEvent = Union[RunStarted, SliceResult]
@@ -172,7 +175,8 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: Sc
                        fallback=partial(workspace.heatmap, run_id) if workspace is not None and run_id else None)
     scale = model_scale(volume, roi, model, cfg)
     domain = volume_domain(scale.volume, model, scale.roi)  # the model sees the binned scan
-    yield RunStarted(run_id, volume_id, roi, len(roi.slices), str(model.device), cfg, domain.to_dict())
+    yield RunStarted(run_id, volume_id, roi, len(roi.slices), str(model.device), cfg, domain.to_dict(),
+                     scale.choice.line())
     relative: dict[int, float] = {}
 
     def record(result: SliceResult) -> None:

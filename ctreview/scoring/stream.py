@@ -17,19 +17,14 @@ from ctreview.progress import StopFlag
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
 from ctreview.scoring._state import _ScoringState
-from ctreview.scoring.binning import ModelScale, binned_scoring, model_scale
+from ctreview.scoring.binning import ModelScale, expanded, find_roi, model_scale
 from ctreview.scoring.contrast_pass import contrast_pass
 from ctreview.scoring.fused_pass import fused_pass
 from ctreview.scoring.settings import ScoringSettings
 from ctreview.scoring.summary import RunCounts, RunSummary
 from ctreview.scoring.tile_pass import tile_pass
 
-
-def find_roi(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings) -> RoiResult:
-    """The ROI a model scores: the settings' profile or the model's, cut at the model's tile size."""
-    from ctreview.roi import extract_roi
-
-    return extract_roi(volume, settings.profile or model.profile, tile_size=model.tile_size)
+__all__ = ["find_roi", "refine_targets", "score_volume", "summarise"]
 
 
 def score_volume(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings | None = None, *,
@@ -71,23 +66,34 @@ def score_volume(volume: VolumeLike, model: AnomalyModel | Detector, settings: S
     cfg = cfg.changed(profile=roi.profile.name)
     state = _ScoringState(timings={"roi_s": time.perf_counter() - t0})
     scale = scale if scale is not None else model_scale(volume, roi, model, cfg)
-    if scale.binned:
+    if not scale.binned:
+        yield from _passes(volume, roi, model, cfg, state, should_stop)
+    else:
         state.timings["binned_roi_s"] = time.perf_counter() - t0 - state.timings["roi_s"]
-        yield from binned_scoring(volume, roi, model, cfg, scale, should_stop, state)
-        state.timings["total_s"] = time.perf_counter() - t0
-        return summarise(volume, roi, model, cfg, state, scale.factors)
+        inner = _ScoringState()
+        shape = (int(volume.shape[1]), int(volume.shape[2]))
+        yield from expanded(_passes(scale.volume, scale.roi, model, cfg, inner, should_stop), roi, scale.factors,
+                            shape, state)
+        state.cancelled = inner.cancelled
+        state.timings.update({f"binned_{k}": v for k, v in inner.timings.items()})
+    state.timings["total_s"] = time.perf_counter() - t0
+    summary = summarise(volume, roi, model, cfg, state, scale.factors)
+    summary.volume["scale"] = scale.choice.line()
+    return summary
+
+
+def _passes(volume: VolumeLike, roi: RoiResult, model: AnomalyModel | Detector, cfg: ScoringSettings,
+            state: _ScoringState, should_stop: StopFlag | None) -> Generator[SliceResult, None, None]:
+    """The scoring passes over a volume at the model's scale."""
     if isinstance(model, Detector):
         yield from fused_pass(volume, roi, model, cfg, state, should_stop)
-        state.timings["total_s"] = time.perf_counter() - t0
-        return summarise(volume, roi, model, cfg, state)
+        return
     first_mode = "fast" if cfg.mode == "hybrid" else cfg.mode
     one_pass = contrast_pass if model.statistic == "z-contrast" else tile_pass
     yield from one_pass(volume, roi, model, cfg, first_mode, None, state, should_stop)
     if cfg.mode == "hybrid" and not state.cancelled:
         chosen = refine_targets(state, cfg)
         yield from one_pass(volume, roi, model, cfg, "hybrid", chosen, state, should_stop)
-    state.timings["total_s"] = time.perf_counter() - t0
-    return summarise(volume, roi, model, cfg, state)
 
 
 def refine_targets(state: _ScoringState, cfg: ScoringSettings) -> list[int]:

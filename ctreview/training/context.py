@@ -63,9 +63,10 @@ class ContextTiles:
         return len(self.tiles)
 
 
-def volume_context_tiles(volume: Any, roi: Any, offsets: Sequence[int] = OFFSETS, *,
-                         group: int = 0) -> ContextTiles:
-    """Cut every ROI tile of a volume with its context tiles.
+def volume_context_tiles(volume: Any, roi: Any, offsets: Sequence[int] = OFFSETS, *, group: int = 0,
+                         centres: Sequence[int] | None = None, limit: int | None = None,
+                         seed: int = 0) -> ContextTiles:
+    """Cut the ROI tiles of a volume with their context tiles.
 
     Parameters
     ----------
@@ -75,24 +76,39 @@ def volume_context_tiles(volume: Any, roi: Any, offsets: Sequence[int] = OFFSETS
     offsets : sequence of int
     group : int
         Stored in ``groups`` for every tile.
+    centres : sequence of int, optional
+        Cut tiles centred on these ROI slices only (default: all); context comes from every ROI slice.
+    limit : int, optional
+        At most this many tiles, a seeded uniform sample of them (only their slices are read), so
+        the memory does not grow with the scan.
+    seed : int
 
     Returns
     -------
     ContextTiles
     """
     reader, keys, T = SliceReader(volume), sorted(roi.slices), int(roi.tile_size)
+    wanted = set(keys if centres is None else centres) & set(keys)
+    pairs = [(k, i) for k in keys if k in wanted for i in range(len(roi.slices[k].tiles))]
+    if limit is not None and len(pairs) > limit:
+        pick = np.random.default_rng(seed).choice(len(pairs), int(limit), replace=False)
+        pairs = [pairs[i] for i in sorted(pick)]
+    chosen: dict[int, list[int]] = {}
+    for k, i in pairs:
+        chosen.setdefault(k, []).append(i)
     parts, masks, ks, pos = [], [], [], []
-    for k in keys:
+    for k, which in chosen.items():
         sroi = roi.slices[k]
+        tiles = [sroi.tiles[i] for i in which]
         stack = slice_stack(reader, k, keys, offsets)
-        parts.append(stack_tiles(stack, sroi.tiles, T))
-        masks.append(cut_tiles(sroi.mask(stack.shape[1:]), sroi.tiles, T))
-        ks += [k] * len(sroi.tiles)
-        pos += list(sroi.tiles)
+        parts.append(stack_tiles(stack, tiles, T))
+        masks.append(cut_tiles(sroi.mask(stack.shape[1:]), tiles, T))
+        ks += [k] * len(tiles)
+        pos += list(tiles)
     C = 1 + len(offsets)
-    tiles = np.concatenate(parts) if parts else np.zeros((0, C, T, T), np.float32)
+    tiles_out = np.concatenate(parts) if parts else np.zeros((0, C, T, T), np.float32)
     mask = np.concatenate(masks) if masks else np.zeros((0, T, T), bool)
-    return ContextTiles(tiles.astype(np.float32, copy=False), mask.astype(bool), np.asarray(ks, int),
+    return ContextTiles(tiles_out.astype(np.float32, copy=False), mask.astype(bool), np.asarray(ks, int),
                         np.asarray(pos, int).reshape(-1, 2), np.full(len(ks), group, int), tuple(offsets))
 
 

@@ -54,6 +54,14 @@ class DetectorSettings:
         ROI grey values mapped to the features' [0, 1] window.
     tile_size : int
         Tiles of the ROI (the head trains on them; the AnoGAN scores them).
+    max_side : int
+        Working scale: volumes are binned until the largest training part is at most this many
+        pixels across (:mod:`ctreview.roi.scale`); scoring bins every scan to the same scale.
+    binning : int or None
+        Force the reference scan's in-plane binning (1: full resolution); z follows the voxels' shape.
+    memory : int or None
+        Bytes the training may hold in its largest structures (the features' patch bank above all);
+        None: a share of this machine's memory (:func:`ctreview.training.memory.default_budget`).
     features, feature_context, feature_align
         The deep-feature model (:class:`~ctreview.model.feat_extract.FeatureSettings`),
         whether the context slices are extra views of it, and whether each slice
@@ -74,6 +82,9 @@ class DetectorSettings:
     fpr: float = 0.01
     percentiles: tuple[float, float] = (0.5, 99.5)
     tile_size: int = 64
+    max_side: int = 256
+    binning: int | None = None
+    memory: int | None = None
     features: Any = field(default_factory=_features)
     feature_context: bool = False
     feature_align: bool = True
@@ -92,6 +103,8 @@ class DetectorSettings:
             raise CtreviewError(None, f"fusion must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
         if not 0 < self.holdout < 1 or not 0 < self.fpr < 1:
             raise CtreviewError(None, "holdout and fpr must be between 0 and 1")
+        if self.max_side < 16 or (self.binning is not None and self.binning < 1):
+            raise CtreviewError(None, "the working size must be at least 16 px and --binning at least 1")
 
     def with_offsets(self, offsets: tuple[int, ...]) -> DetectorSettings:
         """The same settings for inputs that carry ``offsets`` (none for independent images)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,14 @@ from ctreview.model.detector import Detector, Fusion
 from ctreview.model.device import pick_device
 from ctreview.model.scorer import Scorer
 from ctreview.progress import StopFlag
-from ctreview.scoring.inputs import SliceInputs
 from ctreview.timestamps import now_iso
+from ctreview.training._staging import staged
 from ctreview.training.detector_settings import DetectorSettings
+from ctreview.training.fit_features import fit_features
 from ctreview.training.fusion_calibration import calibrate_fusion, fused_maxima, height_curves, held_out_maxima
+from ctreview.training.memory import within_budget
 from ctreview.training.normal_data import NormalVolume, gather_volumes, image_volume, split
+from ctreview.training.scale import to_working_scale
 from ctreview.training.settings import TrainEvent
 
 Part = list[tuple[int, list[int]]]
@@ -48,47 +51,16 @@ def _window(normals: list[NormalVolume], part: Part, percentiles: tuple[float, f
     return lo, hi
 
 
-def _fit_features(normals: list[NormalVolume], part: Part, s: DetectorSettings, window: tuple[float, float],
-                  offsets: tuple[int, ...], should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
-    from ctreview.model.features import build_feature_model
-    from ctreview.model.scorers.features_scorer import FeatureScorer
-
-    align = s.feature_align and bool(offsets)  # independent images have no pose to turn to
-    settings = s.features if align else replace(s.features, rotations=())
-    scorer = FeatureScorer(build_feature_model(settings), window, context=s.feature_context,
-                           positions=s.features.position_window is not None, align=align)
-    images, masks, positions = [], [], []
-    total = sum(len(ks) for _, ks in part)
-    for index, ks in part:
-        build = SliceInputs(normals[index].volume, normals[index].roi, offsets)
-        for k in ks:
-            inp = build(k)
-            images += scorer.images([inp])
-            masks += scorer.masks([inp])   # in the frame the images were turned to
-            positions.append(inp.position)
-            if len(images) % 16 == 0:
-                yield TrainEvent("features", 1, 1, len(images), total * 2)
-    done: list[int] = []
-    scorer.model.fit(images, masks, positions if scorer.positions else None,
-                     progress=lambda d, t: done.append(d), should_stop=should_stop)
-    yield TrainEvent("features", 1, 1, total * 2, total * 2, {"bank_bytes": float(scorer.model.nbytes)})
-    return scorer
-
-
 def _fit_head(normals: list[NormalVolume], part: Part, s: DetectorSettings, offsets: tuple[int, ...],
               should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
     from ctreview.model.scorers.head_scorer import HeadScorer
     from ctreview.training.context import concat_context, volume_context_tiles
     from ctreview.training.head_train import train_head
 
-    sets = []
-    for group, (index, ks) in enumerate(part):
-        n = normals[index]
-        tiles = volume_context_tiles(n.volume, n.roi, offsets, group=group)
-        keep = np.isin(tiles.slices, ks)
-        sets.append(type(tiles)(tiles.tiles[keep], tiles.masks[keep], tiles.slices[keep], tiles.positions[keep],
-                                tiles.groups[keep], tiles.offsets))
-    data = concat_context(sets)
+    quota = max(1, s.head.max_tiles // max(1, len(part)))  # the same share of tiles from every volume
+    data = concat_context([volume_context_tiles(normals[index].volume, normals[index].roi, offsets, group=group,
+                                                centres=ks, limit=quota, seed=s.seed + group)
+                           for group, (index, ks) in enumerate(part)])
     stream = train_head(data, s.head, should_stop=should_stop)
     while True:
         try:
@@ -148,8 +120,9 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
     Path
     """
     from ctreview.model.meta import refuse_overwrite
+    from ctreview.model.store import save_detector
 
-    s = settings or DetectorSettings()
+    s = within_budget(settings or DetectorSettings())
     t0 = time.perf_counter()
     out = Path(out)
     refuse_overwrite(out, force=force)  # before anything is read or written
@@ -158,33 +131,51 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
                             s.tile_size)] if images else gather_volumes(inputs, profile, s.tile_size)
     layout = "images" if images else "volume"
     offsets = () if images else tuple(s.offsets)
+    normals, scale, line = to_working_scale(normals, max_side=s.max_side, forced=s.binning, tile_size=s.tile_size)
+    yield TrainEvent("scale", 1, 1, 1, 1, note=line)
     _refuse_little_data(normals, force)
     fit, held = split(normals, s.holdout, s.seed)
     window = _window(normals, fit, s.percentiles)
-    out.mkdir(parents=True, exist_ok=True)
+    prof_name = str(getattr(normals[0].roi.profile, "name", profile))
+    with staged(out) as work:  # an error, a cancel or Ctrl+C leaves no half-made model in ``out``
+        scorers = yield from _fit_scorers(normals, fit, s, window, offsets, work, dev, profile, should_stop)
+        detector = Detector(scorers, Fusion(rule=s.fusion, fpr=s.fpr), offsets=offsets, layout=layout,
+                            profile=prof_name, tile_size=s.tile_size, device=dev)
+        maxima, fused = yield from _calibrate(detector, normals, held, s, layout, should_stop)
+        meta = _meta(s, normals, fit, held, prof_name, layout, maxima, fused, time.perf_counter() - t0, dev,
+                     name or out.name)
+        meta["domain"] = _domain(normals, fit, detector, fused, prof_name, s)
+        if scale is not None:
+            meta["scale"] = {**scale.to_json(), "line": line}
+        save_detector(detector, work, meta)
+    yield TrainEvent("done", 1, 1, 1, 1)
+    return out
+
+
+def _fit_scorers(normals: list[NormalVolume], fit: Part, s: DetectorSettings, window: tuple[float, float],
+                 offsets: tuple[int, ...], work: Path, dev: Any, profile: Any,
+                 should_stop: StopFlag | None) -> Generator[TrainEvent, None, dict[str, Scorer]]:
+    """Fit every scorer family the settings name on the fit slices."""
     scorers: dict[str, Scorer] = {}
     if "features" in s.scorers:
-        scorers["features"] = yield from _fit_features(normals, fit, s, window, offsets, should_stop)
+        scorers["features"] = yield from fit_features(normals, fit, s, window, offsets, should_stop)
     if "head" in s.scorers:
         scorers["head"] = yield from _fit_head(normals, fit, s, offsets, should_stop)
     if "anogan" in s.scorers:
-        scorers["anogan"] = yield from _fit_anogan(normals, fit, s, out, dev, profile, should_stop)
-    prof_name = str(getattr(normals[0].roi.profile, "name", profile))
-    detector = Detector(scorers, Fusion(rule=s.fusion, fpr=s.fpr), offsets=offsets, layout=layout,
-                        profile=prof_name, tile_size=s.tile_size, device=dev)
+        scorers["anogan"] = yield from _fit_anogan(normals, fit, s, work, dev, profile, should_stop)
+    return scorers
+
+
+def _calibrate(detector: Detector, normals: list[NormalVolume], held: Part, s: DetectorSettings, layout: str,
+               should_stop: StopFlag | None) -> Generator[TrainEvent, None, tuple[dict[str, list[float]], list[float]]]:
+    """Set every scorer's threshold, then the fused one, on the held-out normal slices."""
     positions: list[float] = []
     maxima = yield from held_out_maxima(detector, normals, held, should_stop, positions)
     curves = height_curves(maxima, positions) if s.height_curves and layout == "volume" else {}
     detector.fusion = calibrate_fusion(maxima, None, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions)
     fused = yield from fused_maxima(detector, normals, held, should_stop)
     detector.fusion = calibrate_fusion(maxima, fused, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions)
-    meta = _meta(s, normals, fit, held, prof_name, layout, maxima, fused, time.perf_counter() - t0, dev, name)
-    meta["domain"] = _domain(normals, fit, detector, fused, prof_name, s)
-    from ctreview.model.store import save_detector
-
-    save_detector(detector, out, meta)
-    yield TrainEvent("done", 1, 1, 1, 1)
-    return out
+    return maxima, fused
 
 
 MIN_SLICES = 16

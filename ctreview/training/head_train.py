@@ -32,7 +32,12 @@ from ctreview.training.synthetic import DefectSettings, plant_defects
 
 @dataclass(frozen=True)
 class HeadTrainSettings:
-    """Every setting of a head training run (stored with the head)."""
+    """Every setting of a head training run (stored with the head).
+
+    ``max_tiles`` bounds the normal tile stacks held for training (a uniform
+    sample of the fit slices' tiles beyond it): the head draws
+    ``iterations x batch_size`` of them, so more only costs memory.
+    """
 
     iterations: int = 600
     batch_size: int = 16
@@ -47,6 +52,7 @@ class HeadTrainSettings:
     flip: bool = True
     rot90: bool = False
     percentiles: tuple[float, float] = (0.5, 99.5)
+    max_tiles: int = 4096
     seed: int = 0
     defects: DefectSettings = field(default_factory=DefectSettings)
 

@@ -7,8 +7,10 @@ slices), Volume objects, or independent images (``layout="images"``).
 """
 from __future__ import annotations
 
+import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +60,18 @@ def _training_set(folder: Path) -> list[Found]:
     return out
 
 
+@contextmanager
+def _quiet_io() -> Iterator[None]:
+    """Hold back the readers' warnings while probing what a folder holds (its volume says them once)."""
+    logger = logging.getLogger("ctreview.io")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _folder_of_volumes(folder: Path) -> list[Found] | None:
     """The normal volumes of a folder of volumes (a phantom set), or None for a folder of slices."""
     from ctreview.io import open_volume
@@ -70,14 +84,19 @@ def _folder_of_volumes(folder: Path) -> list[Found] | None:
         if entry.name.split(".")[0] in skip:
             continue
         try:
-            volume = open_volume(entry)
+            with _quiet_io():
+                volume = open_volume(entry)
         except CtreviewError:
             if entry.is_dir():
                 raise
             return None
+        if volume.shape[0] == 1 and not found:
+            return None  # a folder of 2-D slices: one volume, read by open_volume(folder)
+        for message in volume.warnings:  # a volume of the set says its own warnings
+            logging.getLogger("ctreview.io").warning("%s: %s", entry, message)
         found.append((volume, None, str(entry)))
     if not found or all(v.shape[0] == 1 for v, _, _ in found):
-        return None  # a folder of 2-D slices: one volume, read by open_volume(folder)
+        return None
     return found
 
 

@@ -33,9 +33,11 @@ class TrainSettings:
 class TrainEvent:
     """Progress of training, yielded after every iteration.
 
-    ``phase`` is ``"gan"``, ``"encoder"``, ``"calibrate"`` or ``"done"``;
+    ``phase`` is ``"gan"``, ``"encoder"``, ``"calibrate"`` or ``"done"``
+    (the fused engine: ``"scale"``, ``"features"``, ``"head"``, ...);
     ``samples`` (every ``sample_every`` iterations) is an ndarray
-    ``(k, T, T)`` of generator output in ``[0, 1]``, else None.
+    ``(k, T, T)`` of generator output in ``[0, 1]``, else None;
+    ``note`` a line for the user (e.g. the working scale chosen), else empty.
     """
 
     phase: str
@@ -45,3 +47,4 @@ class TrainEvent:
     iterations: int
     losses: dict = field(default_factory=dict)
     samples: np.ndarray | None = None
+    note: str = ""
