@@ -37,7 +37,7 @@ def add_parser(subparsers) -> None:
                    help="features: local backbone weights (.safetensors, or a torch state dict)")
     p.add_argument("--head-iterations", type=int, default=None, help="fused engine: defect-head iterations")
     p.add_argument("--working-size", type=int, default=None, metavar="PX",
-                   help="fused engine: bin the scans until the part is at most PX pixels across (default 256); "
+                   help="fused engine: bin the scans until the part is at most PX pixels across (default 192); "
                         "scoring bins every scan to the same scale")
     p.add_argument("--binning", type=int, default=None, metavar="N",
                    help="fused engine: bin the largest scan N x N in the plane instead (1: full resolution); "

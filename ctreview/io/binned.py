@@ -98,6 +98,8 @@ def binned(volume: VolumeLike, factors: tuple[int, int]) -> VolumeLike:
     sz, sy, sx = volume.spacing
     meta = {**dict(getattr(volume, "metadata", {}) or {}),
             "binned": {"factors": [bz, bxy, bxy], "full_shape": list(volume.shape)}}
-    return Volume(BinnedSource(volume, (bz, bxy)), path=volume.path, format=volume.format,
+    view = Volume(BinnedSource(volume, (bz, bxy)), path=volume.path, format=volume.format,
                   spacing=(sz * bz, sy * bxy, sx * bxy), origin=getattr(volume, "origin", (0.0, 0.0, 0.0)),
-                  metadata=meta, warnings=list(volume.warnings), layout=volume.layout)
+                  metadata=meta, layout=volume.layout)
+    view.warnings = list(volume.warnings)  # the scan's own notes, said once when it was opened
+    return view

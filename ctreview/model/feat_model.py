@@ -19,9 +19,10 @@ from ctreview.model.feat_extract import FeatureSettings, PatchFeatures
 from ctreview.model.feat_maps import gaussian_smooth, grid_mask, grid_to_image, masked_max
 from ctreview.progress import drain
 
-BATCH_PIXELS = 16 * 362 * 362
+BATCH_PIXELS = 8 * 362 * 362
 """At most this many image pixels (upsampled, every view counted) per backbone pass: the activations of a
-batch grow with it (16 phantom slices turned into their frame; 5 slices of 300 x 300 pixels)."""
+batch grow with it, about 100 MB per 538 x 538 image (8 phantom slices turned into their frame a pass;
+3 slices of the cell binned to 190 px)."""
 FORMAT = "ctreview-features"
 FORMAT_VERSION = 1
 

@@ -3,7 +3,7 @@
 A model of normality learns a part at one scale, and a slice costs the
 scorers in proportion to its pixels. Training measures the part (its ROI)
 and bins every volume so the part's cross-section is at most
-:data:`MAX_SIDE` pixels across; the model stores that scale (the working
+a working size (``DetectorSettings.max_side``) across; the model stores that scale (the working
 voxel size in the file's units where the scans state one, and the part's
 size in working voxels always), and scoring brings every scan to the same
 scale with the same rule, so a scan trained on and scored lands on the
@@ -19,8 +19,6 @@ from typing import Any
 from ctreview.io import VolumeLike
 from ctreview.roi.extract import RoiResult
 
-MAX_SIDE = 256
-"""Default largest side (pixels) of the part's cross-section at the working scale."""
 MIN_FACTOR = 1.5
 """A scan at least this many times finer than the working scale (per axis) is binned (the ratio rounded)."""
 
@@ -92,7 +90,7 @@ class WorkingScale:
 
     part_side: float
     voxel: tuple[float, float, float] | None
-    max_side: int = MAX_SIDE
+    max_side: int
 
     def to_json(self) -> dict[str, Any]:
         return {"part_side": round(float(self.part_side), 3),
@@ -105,12 +103,12 @@ class WorkingScale:
         try:
             voxel = data.get("voxel")
             return cls(float(data["part_side"]), None if voxel is None else tuple(float(v) for v in voxel),
-                       int(data.get("max_side", MAX_SIDE)))
+                       int(data.get("max_side", 0)))
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
 
 
-def reference_choice(volume: VolumeLike, roi: RoiResult, max_side: int = MAX_SIDE,
+def reference_choice(volume: VolumeLike, roi: RoiResult, max_side: int,
                      forced: int | None = None) -> ScaleChoice:
     """The scale training picks from its reference scan: the part at most ``max_side`` pixels across.
 
@@ -134,7 +132,7 @@ def reference_choice(volume: VolumeLike, roi: RoiResult, max_side: int = MAX_SID
     return ScaleChoice((z_factor(bxy, volume.spacing), bxy), reason)
 
 
-def working_scale(volume: VolumeLike, roi: RoiResult, choice: ScaleChoice, max_side: int = MAX_SIDE) -> WorkingScale:
+def working_scale(volume: VolumeLike, roi: RoiResult, choice: ScaleChoice, max_side: int) -> WorkingScale:
     """The :class:`WorkingScale` a reference scan binned by ``choice`` stands at."""
     bz, bxy = choice.factors
     sz, sy, sx = (float(s) for s in volume.spacing)

@@ -21,6 +21,8 @@ from scipy.ndimage import zoom
 
 from ctreview.io import VolumeLike
 from ctreview.io.binned import binned
+from ctreview.model.anomaly import AnomalyModel
+from ctreview.model.detector import Detector
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult, extract_roi
 from ctreview.roi.scale import MIN_FACTOR, ScaleChoice, WorkingScale, choice_for, part_side, z_factor
@@ -28,7 +30,7 @@ from ctreview.scoring._state import _ScoringState
 from ctreview.scoring.settings import ScoringSettings
 
 
-def find_roi(volume: VolumeLike, model: Any, settings: ScoringSettings) -> RoiResult:
+def find_roi(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings) -> RoiResult:
     """The ROI a model scores: the settings' profile or the model's, cut at the model's tile size."""
     return extract_roi(volume, settings.profile or model.profile, tile_size=model.tile_size)
 
@@ -61,7 +63,7 @@ def scale_choice(volume: VolumeLike, roi: RoiResult, meta: dict[str, Any], cfg: 
     """
     scale = WorkingScale.from_json(meta.get("scale"))
     if scale is not None or cfg.binning is not None or volume.layout == "images":
-        return choice_for(volume, roi, scale or WorkingScale(part_side(roi), None), cfg.binning)
+        return choice_for(volume, roi, scale or WorkingScale(part_side(roi), None, 0), cfg.binning)
     trained = model_part_size(meta)
     if trained is None or min(trained) <= 0:
         return ScaleChoice((1, 1), "the model states no training scale")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from ctreview.io.binned import binned
 from ctreview.roi import extract_roi
 from ctreview.roi.scale import (
-    MAX_SIDE,
     ScaleChoice,
     WorkingScale,
     choice_for,
@@ -43,7 +42,7 @@ def _at(normal: NormalVolume, choice: ScaleChoice, tile_size: int) -> NormalVolu
     return NormalVolume(volume, roi, _binned_slices(normal, choice.factors, set(roi.slices)), normal.source)
 
 
-def to_working_scale(normals: list[NormalVolume], *, max_side: int = MAX_SIDE, forced: int | None = None,
+def to_working_scale(normals: list[NormalVolume], *, max_side: int, forced: int | None = None,
                      tile_size: int = 64) -> tuple[list[NormalVolume], WorkingScale | None, str]:
     """The normal volumes at one working scale, that scale, and one line saying what was done.
 

@@ -16,7 +16,7 @@ from ctreview.model import load_model, read_meta
 from ctreview.model.feat_reservoir import Reservoir
 from ctreview.roi import extract_roi
 from ctreview.roi.scale import WorkingScale, choice_for, part_side, reference_choice, z_factor
-from ctreview.scoring import ScoringSettings, score_volume
+from ctreview.scoring import score_volume
 from ctreview.training.detector_train import iter_train_detector
 from ctreview.training.memory import MIN_BUDGET, parse_size, within_budget
 from ctreview.training.normal_data import gather_volumes
@@ -67,7 +67,7 @@ def test_the_reference_scan_is_binned_until_its_part_fits_and_z_keeps_the_voxel_
     assert reference_choice(volume, roi, max_side=int(s)).factors == (1, 1)
     choice = reference_choice(volume, roi, max_side=int(np.ceil(s / 3)))
     assert choice.factors == (3, 3) and choice.line().startswith("scale: binned 3x3x3 (part ")
-    assert reference_choice(volume, roi, forced=2).factors == (2, 2)
+    assert reference_choice(volume, roi, 192, forced=2).factors == (2, 2)
     # thick slices bin fewer along z; thin ones more; never below one
     assert z_factor(4, (2.0, 1.0, 1.0)) == 2 and z_factor(2, (0.5, 1.0, 1.0)) == 4 and z_factor(1, (4.0, 1, 1)) == 1
 
