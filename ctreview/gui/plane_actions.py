@@ -82,6 +82,7 @@ class PlaneActions:
 
     def _add_view_menu(self) -> None:
         menu = self.menuBar().addMenu("&View")
+        menu.addAction("&Legend", self.show_legend)
         menu.addAction(self.three_planes_action)
         menu.addAction(self.ruler_action)
         menu.addAction(self.clear_ruler_action)
