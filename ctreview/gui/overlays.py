@@ -33,7 +33,7 @@ OVERLAYS = {
                    "the threshold line is dragged); drawn with the heatmap (H)"),
     "outline": Overlay("#00bcd4", 1.2, Qt.PenStyle.DashLine, "Part outline (cyan, dashed)",
                        "the part's footprint in this slice, as the ROI step found it (B)"),
-    "boxes": Overlay("#ffd54f", 1.0, Qt.PenStyle.SolidLine, "ROI boxes (orange)",
+    "boxes": Overlay("#ff9800", 1.0, Qt.PenStyle.SolidLine, "ROI boxes (orange)",
                      "the regions of interest the model scores in this slice; the rest is not scored (B)"),
     "tiles": Overlay("#9e9e9e", 0.6, Qt.PenStyle.DotLine, "Tiles (grey, dotted)",
                      "the square tiles the model looks at, one at a time (toolbar: Tiles)"),
