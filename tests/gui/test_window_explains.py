@@ -157,13 +157,18 @@ def test_no_time_is_estimated_before_the_first_batch_is_done(qtbot):
 
 
 def test_help_explains_how_to_read_the_scores(qtbot, window):
+    from PySide6.QtCore import Qt
+
     from ctreview.gui.help_pages import ScoresHelpDialog
+    from ctreview.gui.ranked_model import RELATIVE
 
     help_menu = [a for a in window.menuBar().actions() if a.text() == "&Help"][0].menu()
     names = [a.text() for a in help_menu.actions()]
     assert "How to read the &scores" in names and "&Keyboard help" in names
     keys = [a for a in help_menu.actions() if a.text() == "&Keyboard help"][0].shortcut().toString()
     assert keys == "F1"
+    tip = window.slice_list.proxy.headerData(RELATIVE, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "1.0 = the level only 1 % of held-out normal slices exceed" in tip
     dialog = ScoresHelpDialog(window)
     qtbot.addWidget(dialog)
     text = dialog.page.toPlainText()
