@@ -68,7 +68,7 @@ def run_gui(volume: str | Path | None = None, *, model: str | Path | None = None
     if screenshot is not None:
         from ctreview.gui.capture import capture_after_scoring
 
-        window.resize(1400, 900)
+        window.resize(1366, 768)  # a common laptop screen: the README's picture shows what it holds
         capture_after_scoring(window, screenshot, done=window.close)
     status = app.exec()
     del window

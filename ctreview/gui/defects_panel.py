@@ -126,6 +126,8 @@ class DefectTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == DECISION:
             colour = _STATUS_COLOURS.get(self.decision(d))
             return QBrush(QColor(colour)) if colour else None
+        if role == Qt.ItemDataRole.ToolTipRole and column in (VOLUME, DIAMETER):
+            return full_amount(d.volume_mm3, "mm³") if column == VOLUME else full_amount(d.diameter_mm, "mm")
         if role == Qt.ItemDataRole.TextAlignmentRole and column not in (POSITION, DECISION):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -167,8 +169,16 @@ def _mm(value: float) -> str:
 
 
 def amount(value: float) -> str:
-    """A volume or size: three significant digits, whole numbers from 1000 on."""
+    """A volume or size in at most 8 characters: three significant digits, whole numbers from 1000 to
+    99,999, then the exponent form (35125000 -> "3.51e+07"); the full value is in the cell's tooltip."""
+    if abs(value) >= 100_000:
+        return f"{value:.3g}"
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
+def full_amount(value: float, unit: str) -> str:
+    """The exact value of a cell that :func:`amount` shortens."""
+    return f"{value:,.2f} {unit}"
 
 
 def spacing_unknown(volume: Any) -> bool:
@@ -220,7 +230,7 @@ class DefectsPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in zip(range(len(COLUMNS)), (34, 42, 56, 150, 70, 60, 48)):
+        for column, width in zip(range(len(COLUMNS)), (34, 42, 56, 150, 74, 60, 48)):
             self.table.setColumnWidth(column, width)
         header.setStretchLastSection(True)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)

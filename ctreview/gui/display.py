@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from ctreview import qtlibs
 from ctreview.errors import CtreviewError
 
 XCB_PACKAGES = ("libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 "
@@ -21,17 +22,11 @@ XCB_PACKAGES = ("libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libx
 
 def _platform() -> str:
     """The Qt platform that will be used on Linux: ``QT_QPA_PLATFORM`` or Qt's choice."""
-    chosen = os.environ.get("QT_QPA_PLATFORM", "").split(":")[0].split(";")[0].strip()
-    if chosen:
-        return chosen
-    return "wayland" if os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("DISPLAY") else "xcb"
+    return qtlibs.qt_platform()
 
 
 def _xcb_plugin() -> Path | None:
-    import PySide6
-
-    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
-    return plugin if plugin.is_file() else None
+    return qtlibs.xcb_plugin()
 
 
 def check_display() -> None:
@@ -43,7 +38,7 @@ def check_display() -> None:
     if not sys.platform.startswith("linux"):
         return
     platform = _platform()
-    if platform in ("offscreen", "minimal", "vnc", "eglfs", "linuxfb") or platform.startswith("wayland"):
+    if platform in qtlibs.HEADLESS or platform.startswith("wayland"):
         return
     if not os.environ.get("DISPLAY"):
         raise CtreviewError(None, "no display to show the window on (DISPLAY is not set); "
@@ -52,6 +47,9 @@ def check_display() -> None:
     plugin = _xcb_plugin()
     if plugin is None:
         return
+    missing = qtlibs.missing_libraries(plugin)
+    if missing:  # every missing library at once, with the packages that hold them
+        raise CtreviewError(None, qtlibs.missing_message(plugin, missing))
     try:
         ctypes.CDLL(str(plugin))  # resolves the plugin's system libraries, as Qt will
     except OSError as exc:

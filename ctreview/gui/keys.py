@@ -24,8 +24,8 @@ KEYS: list[tuple[str, str]] = [
     ("Right drag", "Window (left/right) and level (up/down)"),
     ("1  2  3  4", "Window/level presets: auto, wide, narrow, full range"),
     ("R", "Zoom to the part (the whole slice before the part is found)"),
-    ("H", "Show / hide the heatmap"),
-    ("B", "Show / hide the part outline and boxes"),
+    ("H", "Show / hide the heatmap and its red hot-spot boxes"),
+    ("B", "Show / hide the part outline (cyan) and the ROI boxes (orange); View ▸ Legend says what each is"),
     ("D  /  Shift+D", "Next / previous defect in the Defects table: shows its peak slice, centred"),
     ("Shift+A  Shift+F  Shift+U", "Accept / flag / mark unsure the selected defect: the decision goes on "
                                   "each of its slices, with \"defect N\" in the note"),

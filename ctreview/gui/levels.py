@@ -1,6 +1,8 @@
 """Window/level controls of the view toolbar: presets and numeric width/level entry."""
 from __future__ import annotations
 
+import math
+
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QWidget
 
 from ctreview.gui.slice_view import PRESETS, SliceView
@@ -9,12 +11,29 @@ MANUAL = "Manual"
 """The preset box's entry once the analyst set the window by hand."""
 
 
+def grey_value(value: float, digits: int = 4) -> str:
+    """A grey value with ``digits`` significant digits, never in exponent form: 12458.96 -> "12459",
+    0.012345 -> "0.01235", 3.0 -> "3"."""
+    if not math.isfinite(value) or value == 0:
+        return "0" if value == 0 else str(value)
+    decimals = max(0, min(6, digits - 1 - int(math.floor(math.log10(abs(value))))))
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class GreyValueBox(QDoubleSpinBox):
+    """A spin box of grey values that shows about four significant digits (it keeps six decimals)."""
+
+    def textFromValue(self, value: float) -> str:
+        return grey_value(value)
+
+
 def _spin(tip: str) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
+    box = GreyValueBox()
     box.setRange(-1e12, 1e12)
-    box.setDecimals(3)
+    box.setDecimals(6)  # what it keeps; what it shows is grey_value's
     box.setKeyboardTracking(False)  # apply on Enter or leaving the field, not per keystroke
-    box.setMinimumWidth(86)
+    box.setFixedWidth(84)  # the range would make Qt size it for 13 digits
     box.setToolTip(tip)
     return box
 
@@ -38,7 +57,8 @@ class WindowLevelBox(QWidget):
             box.valueChanged.connect(self._typed)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel(" Window/level "))
+        layout.addWidget(QLabel(" W/L "))
+        self.preset.setToolTip("Window/level presets (keys 1-4); Manual once set by hand")
         layout.addWidget(self.preset)
         layout.addWidget(QLabel(" W "))
         layout.addWidget(self.width_box)

@@ -30,6 +30,16 @@ from ctreview.gui.slice_view import PRESETS, SliceView
 from ctreview.gui.window_actions import WindowActions
 from ctreview.workers import TaskRunner
 
+STATE_VERSION = 2
+"""Version of the saved toolbar and dock layout; 2: the toolbars regrouped to fit 1366 pixels."""
+
+LAYERS = (  # name, toolbar text, tooltip: the colours are those of overlays.OVERLAYS
+    ("heatmap", "Heatmap", "Show the heatmap and its red hot-spot boxes (H)"),
+    ("outline", "Outline", "Show the part outline, cyan dashed (B)"),
+    ("boxes", "ROI", "Show the regions of interest the model scores, orange boxes (B)"),
+    ("tiles", "Tiles", "Show the tiles the model looks at, grey dotted"),
+)
+
 
 class MainWindow(DefectActions, PlaneActions, WindowActions, QMainWindow):
     """The ctreview review window.
@@ -73,10 +83,11 @@ class MainWindow(DefectActions, PlaneActions, WindowActions, QMainWindow):
         self.scoring.run_requested.connect(self.start_scoring)
         self.scoring.cancel_requested.connect(self.cancel_scoring)
         self.scoring.models.currentIndexChanged.connect(lambda _i: self._model_changed())
+        self.addToolBar(self._tools_toolbar())
         bar = QToolBar("Scoring")
         bar.setObjectName("scoring_toolbar")
         bar.addWidget(self.scoring)
-        self.addToolBar(bar)
+        self.addToolBar(bar)  # last in its row: Qt gives it the room left, the model picker stretches
         self.addToolBarBreak()
         self.addToolBar(self._view_toolbar())
         self.device_label = QLabel("device: …")
@@ -91,26 +102,41 @@ class MainWindow(DefectActions, PlaneActions, WindowActions, QMainWindow):
         self.statusBar().addPermanentWidget(self.device_label)
 
     def _view_toolbar(self) -> QToolBar:
+        """Grey window and the heatmap's layers and style: all of it fits a 1366-pixel screen."""
         bar = QToolBar("View")
         bar.setObjectName("view_toolbar")
         self.levels_box = WindowLevelBox(self.view)
         self.preset_box = self.levels_box.preset
         bar.addWidget(self.levels_box)
+        bar.addSeparator()
         self.layer_actions: dict[str, QAction] = {}
-        for name, text in (("heatmap", "Heatmap"), ("outline", "Part outline"),
-                           ("boxes", "ROI boxes"), ("tiles", "Tiles")):
+        for name, text, tip in LAYERS:
             action = bar.addAction(text)
             action.setCheckable(True)
+            action.setToolTip(tip)
             action.setChecked(getattr(self.view, f"show_{name}"))
             action.toggled.connect(lambda on, n=name: self.view.set_layer(n, on))
             self.layer_actions[name] = action
-        self.opacity = self._slider(bar, " Opacity ", int(self.view.heat_opacity * 100),
+        bar.addSeparator()
+        self.opacity = self._slider(bar, "Opacity", int(self.view.heat_opacity * 100),
                                     lambda v: self.view.set_heat_opacity(v / 100))
-        self.heat_cut = self._slider(bar, " Heat below ", int(self.view.heat_threshold * 100),
+        self.opacity.setToolTip("Opacity of the heatmap")
+        self.heat_cut = self._slider(bar, "Cut", int(self.view.heat_threshold * 100),
                                      lambda v: self.view.set_heat_threshold(v / 100))
         self.heat_cut.setToolTip("The heatmap is transparent below this share of its scale")
-        bar.addAction("Fit (R)", self.fit_views)
+        bar.addSeparator()
         self._add_plane_tools(bar)
+        return bar
+
+    def _tools_toolbar(self) -> QToolBar:
+        """Fit, three planes, ruler and the legend of the overlays."""
+        bar = QToolBar("Tools")
+        bar.setObjectName("tools_toolbar")
+        self.fit_action = bar.addAction("Fit (R)", self.fit_views)
+        self.fit_action.setToolTip("Zoom every plane to the part (R)")
+        self._add_tool_actions(bar)
+        self.legend_action = bar.addAction("Legend", self.show_legend)
+        self.legend_action.setToolTip("What the coloured boxes, lines and heatmap colours mean")
         return bar
 
     @staticmethod
@@ -118,10 +144,10 @@ class MainWindow(DefectActions, PlaneActions, WindowActions, QMainWindow):
         slider = QSlider(Qt.Orientation.Horizontal)
         slider.setRange(0, 100)
         slider.setValue(value)
-        slider.setMaximumWidth(110)
+        slider.setFixedWidth(80)
         slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         slider.valueChanged.connect(slot)
-        bar.addWidget(QLabel(text))
+        bar.addWidget(QLabel(f" {text} "))
         bar.addWidget(slider)
         return slider
 
@@ -186,6 +212,8 @@ class MainWindow(DefectActions, PlaneActions, WindowActions, QMainWindow):
         tools.addAction("T&rain model…", self.open_train_dialog)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&Keyboard help", QKeySequence("F1"), self.show_key_help)
+        help_menu.addAction("How to read the &scores", self.show_scores_help)
+        help_menu.addAction("&Legend of the slice view", self.show_legend)
         help_menu.addAction("&About ctreview", self.show_about)
 
     def _build_shortcuts(self) -> None:
@@ -223,7 +251,7 @@ class MainWindow(DefectActions, PlaneActions, WindowActions, QMainWindow):
             self.resize(1400, 900)
         state = self.settings.value("window_state")
         if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
+            self.restoreState(state, STATE_VERSION)  # an older layout is refused: the defaults fit 1366 px
         self._restore_heatmap_sliders()
         mode = self.settings.value("mode")
         if mode:
@@ -232,7 +260,7 @@ class MainWindow(DefectActions, PlaneActions, WindowActions, QMainWindow):
 
     def _save_state(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
+        self.settings.setValue("window_state", self.saveState(STATE_VERSION))
         self.settings.setValue("heat_opacity", self.opacity.value())
         self.settings.setValue("heat_cut", self.heat_cut.value())
         self.settings.setValue("mode", self.scoring.mode.currentText())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -13,6 +14,35 @@ from ctreview.results import Box
 
 HEAT_MAPS = ("red", "hot", "viridis")
 """Colour maps of the heatmap layer; red is the default."""
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """How one overlay of the slice view is drawn and what it means (the legend shows these)."""
+
+    colour: str
+    width: float
+    style: Qt.PenStyle
+    name: str
+    meaning: str
+
+
+OVERLAYS = {
+    "hot": Overlay("#ff1744", 2.0, Qt.PenStyle.SolidLine, "Hot spot (red)",
+                   "tight around each region of the heatmap at or above the threshold (relative 1.0, or where "
+                   "the threshold line is dragged); drawn with the heatmap (H)"),
+    "outline": Overlay("#00bcd4", 1.2, Qt.PenStyle.DashLine, "Part outline (cyan, dashed)",
+                       "the part's footprint in this slice, as the ROI step found it (B)"),
+    "boxes": Overlay("#ff9800", 1.0, Qt.PenStyle.SolidLine, "ROI boxes (orange)",
+                     "the regions of interest the model scores in this slice; the rest is not scored (B)"),
+    "tiles": Overlay("#9e9e9e", 0.6, Qt.PenStyle.DotLine, "Tiles (grey, dotted)",
+                     "the square tiles the model looks at, one at a time (toolbar: Tiles)"),
+    "crosshair": Overlay("#00e5ff", 1.0, Qt.PenStyle.DashLine, "Crosshair (light cyan, dashed lines)",
+                         "three planes (O): where the XZ and YZ planes cut this slice; click to move it"),
+    "ruler": Overlay("#76ff03", 2.0, Qt.PenStyle.SolidLine, "Ruler (green)",
+                     "a distance measured with the ruler (M), in mm"),
+}
+"""Every line overlay of the slice view by layer name: one table for the pens and the legend."""
 
 
 def heat_lut(threshold: float, n: int = 256, cmap: str = "red") -> np.ndarray:
@@ -72,13 +102,44 @@ def outline_item(colour: str, width: float = 1.5, style: Qt.PenStyle = Qt.PenSty
     return item
 
 
+def overlay_item(name: str, z: float = 20) -> QGraphicsPathItem:
+    """Return an empty path item drawn as :data:`OVERLAYS` ``[name]`` says."""
+    spec = OVERLAYS[name]
+    return outline_item(spec.colour, spec.width, spec.style, z)
+
+
 def crosshair_pen() -> QPen:
     """The pen of the crosshair lines of the three-plane layout (cosmetic, dashed cyan)."""
-    pen = QPen(QColor("#00e5ff"))
+    spec = OVERLAYS["crosshair"]
+    pen = QPen(QColor(spec.colour))
     pen.setCosmetic(True)
-    pen.setWidthF(1.0)
-    pen.setStyle(Qt.PenStyle.DashLine)
+    pen.setWidthF(spec.width)
+    pen.setStyle(spec.style)
     return pen
+
+
+def hot_boxes(heat: np.ndarray, level: float, *, most: int = 8) -> list[Box]:
+    """Return tight boxes around the regions of ``heat`` at or above ``level``, hottest first.
+
+    Parameters
+    ----------
+    heat : ndarray, shape (y, x)
+        A slice's relative heatmap (1.0 = the calibrated threshold); NaN counts as cold.
+    level : float
+        The relative level a pixel must reach.
+    most : int
+        At most this many boxes (the hottest regions): a noisy slice must not hide the image.
+    """
+    from scipy import ndimage
+
+    hot = np.nan_to_num(np.asarray(heat, np.float32), nan=0.0) >= level
+    if not hot.any():
+        return []
+    labels, n = ndimage.label(hot, structure=np.ones((3, 3), bool))  # 8-connected, like a spot looks
+    peaks = ndimage.maximum(np.nan_to_num(heat), labels, index=np.arange(1, n + 1))
+    order = np.argsort(-np.asarray(peaks, float))[:most]
+    spans = ndimage.find_objects(labels)
+    return [(spans[i][0].start, spans[i][1].start, spans[i][0].stop, spans[i][1].stop) for i in order]
 
 
 def tile_boxes(tiles: Sequence[tuple[int, int]], size: int) -> list[Box]:

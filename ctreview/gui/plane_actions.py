@@ -42,7 +42,7 @@ class PlaneActions:
         return self.splitter
 
     def _add_plane_tools(self, bar: QToolBar) -> None:
-        """Shown map, colour map, layout and ruler in the View toolbar."""
+        """Shown map and colour map in the View toolbar."""
         bar.addWidget(QLabel(" Map "))
         self.map_box = QComboBox()
         self.map_box.addItem("fused")
@@ -54,13 +54,18 @@ class PlaneActions:
         self.map_box.currentTextChanged.connect(self._map_chosen)
         self.session.maps_changed.connect(self._maps_changed)
         bar.addWidget(self.map_box)
-        bar.addWidget(QLabel(" Colours "))
         self.cmap_box = QComboBox()
         self.cmap_box.addItems(list(overlays.HEAT_MAPS))
-        self.cmap_box.setToolTip("Colour map of the heatmap")
+        self.cmap_box.setToolTip("Colour map of the heatmap (also View ▸ Heatmap colours)")
         self.cmap_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.cmap_box.currentTextChanged.connect(self.set_heat_cmap)
         bar.addWidget(self.cmap_box)
+        self.opacity.valueChanged.connect(lambda v: self.ortho.set_heat_style(opacity=v / 100))
+        self.heat_cut.valueChanged.connect(lambda v: self.ortho.set_heat_style(threshold=v / 100))
+        self.layer_actions["heatmap"].toggled.connect(lambda on: self.ortho.set_heat_style(visible=on))
+
+    def _add_tool_actions(self, bar: QToolBar) -> None:
+        """Three planes and the ruler in the Tools toolbar; clearing the ruler is in the View menu."""
         self.three_planes_action = QAction("Three planes (O)", self)
         self.three_planes_action.setCheckable(True)
         self.three_planes_action.setToolTip("Show the XZ and YZ planes through the crosshair beside the slice")
@@ -68,18 +73,16 @@ class PlaneActions:
         bar.addAction(self.three_planes_action)
         self.ruler_action = QAction("Ruler (M)", self)
         self.ruler_action.setCheckable(True)
-        self.ruler_action.setToolTip("Left drag measures a distance in mm in any plane (pan: turn it off)")
+        self.ruler_action.setToolTip("Left drag measures a distance in mm in any plane (pan: turn it off; "
+                                     "View ▸ Clear ruler removes the lines)")
         self.ruler_action.toggled.connect(self.set_ruler)
         bar.addAction(self.ruler_action)
         self.clear_ruler_action = QAction("Clear ruler", self)
         self.clear_ruler_action.triggered.connect(self.clear_rulers)
-        bar.addAction(self.clear_ruler_action)
-        self.opacity.valueChanged.connect(lambda v: self.ortho.set_heat_style(opacity=v / 100))
-        self.heat_cut.valueChanged.connect(lambda v: self.ortho.set_heat_style(threshold=v / 100))
-        self.layer_actions["heatmap"].toggled.connect(lambda on: self.ortho.set_heat_style(visible=on))
 
     def _add_view_menu(self) -> None:
         menu = self.menuBar().addMenu("&View")
+        menu.addAction("&Legend", self.show_legend)
         menu.addAction(self.three_planes_action)
         menu.addAction(self.ruler_action)
         menu.addAction(self.clear_ruler_action)

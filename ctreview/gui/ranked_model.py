@@ -17,6 +17,13 @@ from ctreview.review.ranking import ranks
 
 COLUMNS = ("Rank", "Slice", "Score", "Relative", "Decision", "Note")
 RANK, SLICE, SCORE, RELATIVE, DECISION, NOTE = range(len(COLUMNS))
+HEADER_TIPS = {
+    RANK: "1 = the slice most unlike the normal parts the model was trained on",
+    SCORE: "The model's raw anomaly score of the slice (compare within one model only)",
+    RELATIVE: "Score / the model's threshold: 1.0 = the level only 1 % of held-out normal slices exceed "
+              "(Help ▸ How to read the scores)",
+    DECISION: "Accept = normal, Flag = a defect, Unsure = needs another look",
+}
 SORT_ROLE = Qt.ItemDataRole.UserRole
 SLICE_ROLE = Qt.ItemDataRole.UserRole + 1
 FILTERS = ("all", "unreviewed", "flagged", "accepted", "unsure", "above threshold")
@@ -48,6 +55,8 @@ class RankedSliceModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(section)
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:

@@ -189,6 +189,32 @@ class ReviewActions:
     def show_key_help(self) -> None:
         KeyHelpDialog(self).exec()
 
+    def show_scores_help(self) -> None:
+        """Help ▸ How to read the scores."""
+        from ctreview.gui.help_pages import ScoresHelpDialog
+
+        ScoresHelpDialog(self).exec()
+
+    def show_legend(self) -> Any:
+        """Show the legend of the overlays (non-modal: it stays beside the slice while the analyst reads)."""
+        from ctreview.gui.help_pages import LegendDialog
+
+        dialog = getattr(self, "_legend", None)
+        if dialog is None:
+            dialog = self._legend = LegendDialog(self)
+            for signal in (self.opacity.valueChanged, self.heat_cut.valueChanged, self.cmap_box.currentTextChanged,
+                           self.session.threshold_changed, self.session.scores_changed):
+                signal.connect(lambda *_: self._update_legend())
+        self._update_legend()
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def _update_legend(self) -> None:
+        view = self.view
+        self._legend.update_heat(view.heat_cmap, view.heat_threshold, view.heat_scale,
+                                 float(self.session.threshold))
+
     def show_about(self) -> None:
         from ctreview import __version__
 

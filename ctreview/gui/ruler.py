@@ -14,7 +14,9 @@ from PySide6.QtCore import QLineF, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsLineItem
 
-COLOUR = "#76ff03"  # bright green: reads on grey, red and viridis alike
+from ctreview.gui.overlays import OVERLAYS
+
+COLOUR = OVERLAYS["ruler"].colour  # bright green: reads on grey, red and viridis alike
 
 
 class Ruler(QObject):

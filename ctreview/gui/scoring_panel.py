@@ -27,6 +27,24 @@ def model_label(info: Any) -> str:
             f"{getattr(info, 'tile_size', '?')} px" + (f", {created}" if created else ""))
 
 
+def time_left_text(done: int, total: int, warm: tuple[float, int] | None, now: float) -> str:
+    """The progress readout: throughput and time left, measured only on work after the first batch.
+
+    Parameters
+    ----------
+    done, total : int
+        Slices scored so far and in all.
+    warm : (float, int) or None
+        Time and count when the first batch arrived (None: none yet).
+    now : float
+        The current ``time.monotonic()``.
+    """
+    if warm is None or done <= warm[1] or now <= warm[0]:
+        return "estimating time…"  # the first batch carries the warm-up: no honest rate yet
+    rate = (done - warm[1]) / (now - warm[0])
+    return f"{rate:.1f} slices/s, {(total - done) / rate:.0f} s left"
+
+
 class ScoringPanel(QWidget):
     """Emits :attr:`run_requested` / :attr:`cancel_requested`; shows progress.
 
@@ -43,7 +61,8 @@ class ScoringPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.models = QComboBox()
-        self.models.setMinimumContentsLength(28)
+        self.models.setMinimumContentsLength(24)  # it stretches into the room the toolbar row leaves
+        self.models.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.models.setToolTip("Model: bundled and your trained models (profile, tile size, date)")
         self.mode = QComboBox()
         for i, mode in enumerate(MODES):
@@ -57,6 +76,7 @@ class ScoringPanel(QWidget):
         self.progress.setFormat("")
         self.progress.setValue(0)
         self.rate = QLabel("")
+        self.rate.setFixedWidth(self.rate.fontMetrics().horizontalAdvance("999.9 slices/s, 9999 s left") + 6)
         self.models.currentIndexChanged.connect(self._engine_changed)
         self.suggestion = QPushButton("")
         self.suggestion.setStyleSheet("QPushButton { color: #ffb300; }")
@@ -77,6 +97,7 @@ class ScoringPanel(QWidget):
         self._started = 0.0
         self._done: set[int] = set()
         self._refining = False
+        self._warm: tuple[float, int] | None = None  # (time, slices done) when the first batch came
         # QProgressBar.setValue repaints at once; show progress 4 times a second at most
         self._show_timer = QTimer(self, singleShot=True, interval=250)
         self._show_timer.timeout.connect(self._show_progress)
@@ -119,8 +140,9 @@ class ScoringPanel(QWidget):
     def suggest(self, path: str | None, name: str = "") -> None:
         """Offer a model that fits the open volume better (None: no offer)."""
         self._suggested = str(path or "")
-        self.suggestion.setText(f"▶ {name} fits this volume" if path else "")
-        self.suggestion.setToolTip("Its training data is like this volume; the selected model's is not. "
+        self.suggestion.setText(f"▶ {name} fits" if path else "")
+        self.suggestion.setToolTip(f"{name} fits this volume: its training data is like this volume; "
+                                   "the selected model's is not. "
                                    "Click to select it." if path else "")
         self.suggestion.setVisible(bool(path))
 
@@ -158,6 +180,7 @@ class ScoringPanel(QWidget):
         self.mode.setEnabled(not running and self.models.currentData(ENGINE_ROLE) != "fused")
         if running:
             self._started, self._done, self._refining = time.monotonic(), set(), False
+            self._warm = None
             self.progress.setRange(0, max(total, 1))
             self.progress.setFormat("%v / %m slices")
             self.progress.setValue(0)
@@ -169,9 +192,15 @@ class ScoringPanel(QWidget):
         self.rate.setText("scoring…")
 
     def add_done(self, indices: list[int], refining: bool = False) -> None:
-        """Count newly scored slices; show throughput and time left."""
+        """Count newly scored slices; show throughput and time left.
+
+        The first batch carries the warm-up (model load, first passes, ROI): the
+        rate is measured from its end, so no time is estimated before a second batch.
+        """
         self._done.update(indices)
         self._refining = refining
+        if self._warm is None:
+            self._warm = (time.monotonic(), len(self._done))
         if not self._show_timer.isActive():
             self._show_timer.start()
 
@@ -182,7 +211,4 @@ class ScoringPanel(QWidget):
             return
         done, total = len(self._done), self.progress.maximum()
         self.progress.setValue(min(done, total))
-        elapsed = max(time.monotonic() - self._started, 1e-6)
-        rate = done / elapsed
-        left = (total - done) / rate if rate > 0 else 0.0
-        self.rate.setText(f"{rate:.1f} slices/s, {left:.0f} s left")
+        self.rate.setText(time_left_text(done, total, self._warm, time.monotonic()))

@@ -105,6 +105,7 @@ class SliceView(QWidget):
         session.scores_reset.connect(self._on_reset)
         session.roi_changed.connect(self.fit)  # the part, not the air around it
         session.maps_changed.connect(self.refresh)  # another scorer's map shown
+        session.threshold_changed.connect(self.refresh)  # the hot-spot boxes follow the threshold
 
     def _build(self) -> None:
         self.canvas = pg.GraphicsLayoutWidget()
@@ -119,11 +120,12 @@ class SliceView(QWidget):
         self.histogram = pg.HistogramLUTItem(image=self.image_item)
         self.histogram.setMaximumWidth(110)
         self.canvas.addItem(self.histogram, row=0, col=1)
-        self.outline = overlays.outline_item("#00bcd4", 1.2, Qt.PenStyle.DashLine)
-        self.roi_boxes = overlays.outline_item("#ffd54f", 1.0)
-        self.tiles = overlays.outline_item("#9e9e9e", 0.6, Qt.PenStyle.DotLine)
-        self.top_tile = overlays.outline_item("#ff1744", 2.5, z=30)
-        for item in (self.outline, self.roi_boxes, self.tiles, self.top_tile):
+        self.outline = overlays.overlay_item("outline")
+        self.roi_boxes = overlays.overlay_item("boxes")
+        self.tiles = overlays.overlay_item("tiles")
+        self.hot_boxes = overlays.overlay_item("hot", z=30)
+        self.hot_spots: list[overlays.Box] = []
+        for item in (self.outline, self.roi_boxes, self.tiles, self.hot_boxes):
             self.viewbox.addItem(item)
         self.crosshair = [pg.InfiniteLine(angle=a, movable=False, pen=overlays.crosshair_pen()) for a in (0, 90)]
         for line in self.crosshair:
@@ -212,6 +214,7 @@ class SliceView(QWidget):
 
     def _draw_heatmap(self, k: int) -> None:
         heat = self.session.heatmap(k) if self.show_heatmap else None
+        self._draw_hot_spots(heat)
         if heat is None:
             self.heat_item.clear()
             self.heat_item.setVisible(False)
@@ -235,8 +238,12 @@ class SliceView(QWidget):
         self.roi_boxes.setPath(overlays.boxes_path(boxes if self.show_boxes else []))
         tiles = overlays.tile_boxes(slice_roi.tiles, roi.tile_size) if slice_roi and self.show_tiles else []
         self.tiles.setPath(overlays.boxes_path(tiles))
-        top = [score.tile_box] if score is not None and any(score.tile_box) else []
-        self.top_tile.setPath(overlays.boxes_path(top if self.show_boxes else []))
+
+    def _draw_hot_spots(self, heat: np.ndarray | None) -> None:
+        """Red boxes tight around the slice's above-threshold regions; none without the heatmap."""
+        level = float(getattr(self.session, "threshold", 1.0))
+        self.hot_spots = overlays.hot_boxes(heat, level) if heat is not None else []
+        self.hot_boxes.setPath(overlays.boxes_path(self.hot_spots))
 
     # -- window / level -----------------------------------------------------
     def apply_preset(self, name: str) -> None:

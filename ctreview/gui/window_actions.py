@@ -144,7 +144,8 @@ class WindowActions(TrustActions, ReviewActions):
             self.reset_volume_state(volume)
             self.session.set_volume(volume)
             name = Path(volume.path or self._loading).name
-            self.setWindowTitle(f"ctreview — {name}")
+            # "<file> — ctreview": Qt appends the display name only to titles that do not end with it
+            self.setWindowTitle(f"{name} — ctreview")
             self.statusBar().showMessage(self.volume_status(volume, name), 12000)
             settings_mod.add_recent(self.settings, self._loading)
         elif isinstance(event, VolumeRegistered):

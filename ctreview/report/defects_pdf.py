@@ -9,6 +9,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from ctreview.report.defects import flagged_defects
+from ctreview.report.flow import no_orphans
 
 _TEXT = {"accept": "accepted", "flag": "flagged", "unsure": "unsure"}
 _PLANES = (("axial", "axial (z = {peak_slice})"), ("xz", "XZ (y = {peak_y})"), ("yz", "YZ (x = {peak_x})"))
@@ -38,7 +39,8 @@ def defect_story(defects: list[dict], images: dict[int, dict[str, bytes]], st: d
         if d["decision"] == "flag":
             style.add("TEXTCOLOR", (7, row), (7, row), colors.HexColor("#b00000"))
     story += [Spacer(1, 2 * mm), Table(rows, colWidths=[10 * mm, 11 * mm, 16 * mm, 41 * mm, 25 * mm, 25 * mm,
-                                                         13 * mm, 20 * mm], style=style, repeatRows=1,
+                                                         13 * mm, 20 * mm], style=no_orphans(style, len(rows)),
+                                       repeatRows=1,
                                        hAlign="LEFT")]
     for d in flagged_defects(defects):
         story.append(_flagged(d, images.get(d["id"]), st, width))

@@ -28,6 +28,7 @@ from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Simple
 from ctreview import __version__
 from ctreview.report.data import ReportData, clean_path, clean_text
 from ctreview.report.defects_pdf import defect_story
+from ctreview.report.flow import no_orphans
 from ctreview.report.plot import score_plot
 
 FONT, FONT_BOLD = "CtreviewVera", "CtreviewVeraBold"
@@ -127,7 +128,7 @@ def _summary(data: ReportData, st: dict) -> list:
     width = A4[0] - 36 * mm
     story = [_p("CT inspection report", st["title"]), *_trust(data, st),
              Table([(k, _p(v, st["body"])) for k, v in facts], colWidths=[42 * mm, width - 42 * mm],
-                   style=GRID), Spacer(1, 4 * mm),
+                   style=no_orphans(GRID, len(facts), head=0)), Spacer(1, 4 * mm),
              Table([(k, str(v)) for k, v in count_rows], colWidths=[42 * mm, 30 * mm], style=GRID,
                    hAlign="LEFT"),
              _p("Score along z", st["h2"]),
@@ -182,7 +183,8 @@ def _flagged_block(row: dict, png: bytes | None, data: ReportData, st: dict) -> 
         Table([(picture, table)], colWidths=[86 * mm, 88 * mm],
               style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")])),
         Spacer(1, 2 * mm),
-        Table(history, colWidths=[34 * mm, 30 * mm, 24 * mm, 86 * mm], style=GRID, repeatRows=1),
+        Table(history, colWidths=[34 * mm, 30 * mm, 24 * mm, 86 * mm], style=no_orphans(GRID, len(history)),
+              repeatRows=1),
         Spacer(1, 5 * mm)])
 
 

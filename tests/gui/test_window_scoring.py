@@ -39,11 +39,14 @@ def test_scoring_fills_the_list_and_the_workspace_then_exports(qtbot, window, ph
     stored = open_workspace(tmp_path / "workspace.sqlite").run_scores(window.session.run_id)
     assert {row.index: round(row.score, 5) for row in stored} == \
         {k: round(s.score, 5) for k, s in scores.items()}
-    # the top slice shows its heatmap and its highest-scoring tile
+    # the top slice shows its heatmap and red boxes round its regions above the threshold (none if none)
     top = listed[0]
     window.session.set_current(top)
     assert window.view.heat_item.isVisible() and window.view.heat_item.image.shape == (64, 64)
-    assert not window.view.top_tile.path().isEmpty()
+    from ctreview.gui.overlays import hot_boxes
+
+    assert window.view.hot_spots == hot_boxes(window.session.heatmap(top), window.session.threshold)
+    assert window.view.hot_boxes.path().isEmpty() == (not window.view.hot_spots)
     assert window.scoring.progress.value() == window.scoring.progress.maximum()
     assert not window.scoring.running
     # Ctrl+E: the report is written by a worker to the file chosen in the save dialog
