@@ -99,8 +99,7 @@ def model_choice(model: AnomalyModel | Detector, roi: RoiResult, profile: str | 
     elif part:
         why = f"the bundled model for a {part}: the volume's part has {_SHAPES.get(part, 'its shape')}"
     else:
-        why = (f"no bundled model is for a part of this shape ({roi.profile.name} profile), "
-               "so the default one, which may not fit")
+        why = f"the default: no bundled model is for a part of this shape, profile {roi.profile.name}; it may not fit"
     return f"{name} ({why}; pass --model to choose)"
 
 
