@@ -84,7 +84,8 @@ def measured_run(args: list[str], env: dict[str, str]) -> dict:
 
 def score(volume: Path, model: Path, run: Path, extra: list[str], env: dict[str, str]) -> dict:
     """``ctreview score`` in a fresh process, with what its summary and files say."""
-    cli = [sys.executable, "-m", "ctreview", "score", str(volume), "--model", str(model), "--out", str(run), *extra]
+    cli = [sys.executable, "-m", "ctreview", "score", str(volume), "--model", str(model), "--out", str(run), "--force",
+           *extra]
     load, date = os.getloadavg()[0], time.strftime("%Y-%m-%d %H:%M")
     row = {"date": date, "load_before": round(load, 2), **measured_run(cli, env),
            "load_after": round(os.getloadavg()[0], 2)}

@@ -21,4 +21,4 @@ $CT decide $VOL --workspace $W/ws.sqlite --slice 18 --status flag --reviewer "A.
 $CT decide $VOL --workspace $W/ws.sqlite --slice 20 --status flag --reviewer "A. Analyst" --note "solder ball, upper edge"
 $CT decide $VOL --workspace $W/ws.sqlite --slice ${OK[0]} --status accept --reviewer "A. Analyst"
 $CT decide $VOL --workspace $W/ws.sqlite --slice ${OK[1]} --status accept --reviewer "A. Analyst"
-$CT report $VOL --workspace $W/ws.sqlite --out docs/sample-report.pdf --csv $W/scores.csv
+$CT report $VOL --workspace $W/ws.sqlite --out docs/sample-report.pdf --csv $W/scores.csv --force

@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 def run_batch(inputs: Sequence[str | Path], model_dir: str | Path, settings: ScoringSettings | None = None,
               out: str | Path = "runs", *, workers: int | None = None, scheduler: Any = None, retries: int = 2,
               workspace: Workspace | None = None, device: str = "auto", executor: BatchExecutor | None = None,
-              should_stop: StopFlag | None = None, images: bool = False) -> Generator[BatchEvent, None, BatchSummary]:
+              should_stop: StopFlag | None = None, images: bool = False,
+              force: bool = False) -> Generator[BatchEvent, None, BatchSummary]:
     """Score many volumes into ``out/<name>/`` run folders; rank them in ``out/batch.csv``.
 
     Parameters
@@ -77,6 +78,9 @@ def run_batch(inputs: Sequence[str | Path], model_dir: str | Path, settings: Sco
     images : bool
         Each input is a set of independent images (a folder of image files,
         or one multi-page file), scored image by image as ``ctreview score --images``.
+    force : bool
+        Replace a run folder that holds a run of another volume (without it that
+        volume is a ``failed`` row and the folder is left as it was).
 
     Yields
     ------
@@ -100,7 +104,7 @@ def run_batch(inputs: Sequence[str | Path], model_dir: str | Path, settings: Sco
         raise CtreviewError(out, f"cannot create the batch folder ({exc.strerror})") from None
     rows, jobs = _plan(volumes, out, key, earlier_runs(out))
     base = {"model_dir": str(model_dir), "settings": cfg.to_dict(), "key": key, "device": device,
-            "boxes": workspace is not None, "images": images}
+            "boxes": workspace is not None, "images": images, "force": force}
     own = executor is None
     executor = executor or make_executor(workers, scheduler, retries)
     info = {"started": now_iso(), "out": str(out),

@@ -171,7 +171,7 @@ def _score(job: dict[str, Any], t0: float) -> dict[str, Any]:
     from ctreview.io import volume_fingerprint
     from ctreview.progress import drain
     from ctreview.results import SliceResult
-    from ctreview.scoring import ScoringSettings, run_scoring
+    from ctreview.scoring import ScoringSettings, refuse_used_run_dir, run_scoring
 
     volume = open_input(job)
     fingerprint = volume_fingerprint(volume)
@@ -189,6 +189,9 @@ def _score(job: dict[str, Any], t0: float) -> dict[str, Any]:
             boxes[str(event.index)] = [list(map(int, b)) for b in event.boxes]
 
     settings = ScoringSettings.from_dict(job["settings"])
+    # its own earlier run may be replaced (new settings or model); another volume's never silently
+    refuse_used_run_dir(job["run_dir"], fingerprint, job["volume"], job["model_dir"], force=bool(job.get("force")),
+                        same_volume_ok=True)
     drain(run_scoring(volume, model, settings, out=job["run_dir"]), seen)
     return _result(job, volume, fingerprint, "done", t0, boxes if job.get("boxes") else None)
 

@@ -60,8 +60,24 @@ class _Formatter(logging.Formatter):
         return f"{record.levelname.lower()}: {record.getMessage()}"
 
 
+class _Stderr(logging.Handler):
+    """Writes to ``sys.stderr`` as it is when a record comes, not as it was when :func:`main` ran.
+
+    A handler holding the stream of its day outlives it: in-process callers
+    (tests, the self-test, an embedding app) swap and close stderr, and a
+    worker that logs later would write to a closed file.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001 - logging never raises into the caller
+            self.handleError(record)
+
+
 def _setup_logging(verbosity: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(_Formatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -39,6 +39,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--images", action="store_true",
                    help="each INPUT (a folder of image files, or a multi-page file) is a set of independent "
                         "images, scored image by image as with 'ctreview score --images'")
+    p.add_argument("--force", action="store_true",
+                   help="replace a run folder in RUNS_DIR that holds a run of another volume (refused otherwise)")
     add_settings_flags(p, ScoringSettings)
     p.set_defaults(command="batch")
 
@@ -64,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         with stop:
             events = run_batch(args.inputs, args.model, settings, args.out, workers=args.workers,
                                scheduler=args.scheduler, retries=args.retries, workspace=workspace,
-                               device=args.device, should_stop=stop, images=args.images)
+                               device=args.device, should_stop=stop, images=args.images,
+                               force=args.force)
             summary = drain(events, show)
     finally:
         show.end()

@@ -26,6 +26,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="scoring run id (default: the volume's latest)")
     parser.add_argument("--workspace", default=None, metavar="PATH",
                         help="workspace database (default: the per-user workspace)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace report files that already exist (refused otherwise)")
     return parser
 
 
@@ -38,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not (args.out or args.csv or args.json):
         raise CtreviewError(args.volume, "nothing to write: give --out PDF, --csv or --json")
+    _refuse_existing_outputs(args)
     with open_volume(args.volume) as volume, open_workspace(args.workspace, create=False) as workspace:
         volume_id = workspace.find_volume(volume)
         if volume_id is None:
@@ -54,3 +57,15 @@ def run(args: argparse.Namespace) -> int:
     for note in data.notes:
         print(f"warning: {note}", file=sys.stderr)
     return 0
+
+
+def _refuse_existing_outputs(args: argparse.Namespace) -> None:
+    """Before anything is read: every file the report would write must be new, or ``--force`` given."""
+    from pathlib import Path
+
+    from ctreview.paths import refuse_existing
+    from ctreview.report.defects import defects_csv_path
+
+    for path in (args.out, args.csv, defects_csv_path(args.csv) if args.csv else None, args.json):
+        if path and not Path(path).is_dir():  # a folder is refused with its own line when written
+            refuse_existing(path, force=args.force)

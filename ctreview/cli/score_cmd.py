@@ -28,6 +28,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--workspace", metavar="PATH", default=None, nargs="?", const="",
                    help="also record the run in a review workspace (no PATH: the per-user one), "
                         "so the window and `ctreview report` open it without re-scoring")
+    p.add_argument("--force", action="store_true",
+                   help="replace a run already in RUN_DIR (refused otherwise)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     add_settings_flags(p, ScoringSettings)
     p.set_defaults(command="score")
@@ -63,6 +65,16 @@ def run(args: argparse.Namespace) -> int:
     from ctreview.scoring import resolve_model, run_scoring
 
     model, roi = resolve_model(volume, args.model, profile=settings.profile, device=args.device)
+    if args.out is not None:  # before anything is written: a used run folder is refused
+        from ctreview.io import volume_fingerprint
+        from ctreview.scoring import refuse_used_run_dir
+
+        refuse_used_run_dir(args.out, volume_fingerprint(volume), volume.path, model.path, force=args.force)
+    if args.model is None:
+        from ctreview.scoring import model_choice
+
+        print(f"model: {model_choice(model, roi, settings.profile)}", file=sys.stderr)
+    print(f"device: {describe(model.device)}", file=sys.stderr)
     maps = tuple(getattr(model, "scorers", {})) if args.maps == "all" else \
         tuple(m.strip() for m in args.maps.split(",") if m.strip())
     workspace = None

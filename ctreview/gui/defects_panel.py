@@ -133,7 +133,7 @@ class DefectTableModel(QAbstractTableModel):
         return None
 
     def decision(self, d: Defect) -> str:
-        return defect_decision(d, self.session.decisions)
+        return defect_decision(d, self.session.decisions, run_id=self.session.run_id)
 
     def _display(self, d: Defect, column: int) -> str:
         values = {

@@ -60,6 +60,7 @@ class MainWindow(DefectActions, PlaneActions, WindowActions, QMainWindow):
         self.runner.errored.connect(self.show_task_error)
         self.runner.finished.connect(self._task_finished)
         self._model_hint = str(model) if model else None
+        self._cli_model = str(Path(model).expanduser().resolve()) if model else None  # --model wins
         self._model_infos: dict[str, Any] = {}
         self._autoscore = False
         self._undo_groups: list[int] = []

@@ -24,12 +24,18 @@ MIN_HEAT_OPACITY, MAX_HEAT_CUT = 10, 90
 """A remembered opacity below, or cut above, these would hide the heatmap: reset at start-up, with a note."""
 
 
+def same_model(a: str | None, b: str | None) -> bool:
+    """Whether two model folder paths name the same folder."""
+    return bool(a and b) and Path(str(a)).expanduser().resolve() == Path(str(b)).expanduser().resolve()
+
+
 class TrustActions:
     """Mixin of :class:`MainWindow`; expects its widgets, ``session``, ``runner`` and ``settings``."""
 
     _fits: dict[str, dict] = {}
     _run_domain: dict | None = None
     _run_model: str | None = None
+    _cli_model: str | None = None
 
     # -- a new volume -------------------------------------------------------
     def reset_volume_state(self, volume: Any) -> None:
@@ -65,9 +71,21 @@ class TrustActions:
         if info.get("run_id") != self.session.run_id:
             return  # another run is shown by now
         self._run_model, self._run_domain = info.get("model_path") or None, info.get("domain") or None
-        if self._run_model and not self.scoring.running:
+        if self._run_model and not self.scoring.running and self.cli_model_selected():
+            if not same_model(self._run_model, self._cli_model):
+                self.statusBar().showMessage(f"Model {self.model_name()} selected (--model); the scores shown "
+                                             f"are from model {info.get('model_name') or self._run_model}", 12000)
+        elif self._run_model and not self.scoring.running:
             self.show_run_model(self._run_model, info.get("model_name") or "")
         self.update_banner()
+
+    def cli_model_selected(self) -> bool:
+        """Whether the model box still holds the model given with ``--model`` (it wins over a stored run's)."""
+        return bool(self._cli_model) and same_model(self.scoring.model_path(), self._cli_model)
+
+    def model_name(self, path: str | None = None) -> str:
+        path = path or self.scoring.model_path() or ""
+        return str(getattr(self._model_infos.get(path), "name", "") or Path(path).name)
 
     def show_run_model(self, path: str, name: str) -> None:
         """Select the model of the shown scores in the model box (adding it when it is not listed)."""

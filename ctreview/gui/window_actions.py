@@ -258,6 +258,17 @@ class WindowActions(TrustActions, ReviewActions):
             self._run_model, self._run_domain = self._scoring_model, event.domain or None
             self.add_warnings(list(event.roi.warnings))
             self.update_banner()
+            self._say_scoring(event.device)
+
+    def _say_scoring(self, device: str) -> None:
+        """The status bar names the model scoring, why it is that one, and the device with its threads."""
+        from torch import device as torch_device  # loaded by the scoring worker already: no cost here
+
+        from ctreview.model.device import describe
+
+        why = "given with --model" if self.cli_model_selected() else "selected in the model box"
+        self.statusBar().showMessage(f"Scoring with model {self.model_name(self._scoring_model)} ({why}) on "
+                                     f"{describe(torch_device(device))}", 15000)
 
     def _on_scored(self, summary: Any) -> None:
         self.scoring.set_running(False)

@@ -126,10 +126,16 @@ class Volume:
         self._range: tuple[float, float] | None = None
         self._nonfinite_seen = False
         self._no_finite = False
+        # what opening finds is logged once the volume is open: a volume refused here
+        # (no finite value) says so in its one error line, without warnings before it
+        self._opening: list[str] | None = []
         for message in warnings:
             self._warn(message)
         if self.dtype.kind == "f":
             self._check_nonfinite_sample()
+        found, self._opening = self._opening, None
+        for message in found:
+            self._log(message)
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -272,6 +278,12 @@ class Volume:
     def _warn(self, message: str) -> None:
         with self._lock:
             self.warnings.append(message)
+            if self._opening is not None:
+                self._opening.append(message)
+                return
+        self._log(message)
+
+    def _log(self, message: str) -> None:
         log.warning("%s: %s", self.path if self.path is not None else "<array>", message)
 
     @property

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ctreview.errors import CtreviewError
 from ctreview.model.config import NetConfig
+from ctreview.paths import refuse_existing
 
 FORMAT = "ctreview-model"
 FORMAT_VERSION = 2
@@ -106,7 +107,5 @@ def refuse_overwrite(out: str | Path, *, resume: bool = False, force: bool = Fal
     Training calls it before reading anything, the command line before
     importing torch; ``resume`` (continue a checkpoint) or ``force`` allow it.
     """
-    held = [name for name in (META_FILE, WEIGHTS_FILE) if (Path(out) / name).exists()]
-    if held and not (resume or force):
-        raise CtreviewError(out, f"already holds a model ({', '.join(held)}); choose another output folder, "
-                                 "or replace it with --force (the old model is lost)")
+    refuse_existing(out, (META_FILE, WEIGHTS_FILE), force=resume or force, what="already holds a model ({found})",
+                    advice="choose another output folder, or replace it with --force (the old model is lost)")

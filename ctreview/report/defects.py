@@ -3,8 +3,9 @@ crops of each flagged defect in the three planes.
 
 A run's defects are those the scoring service stored in the workspace; a
 run without them (scored by an older ctreview) gets no defect section.
-A defect's decision is read from its slices' decisions
-(:func:`ctreview.defects.defect_decision`).
+A defect's decision is the one made on it, one carried from the same object
+in another run of the volume, or that of all its slices when they agree
+(:func:`ctreview.defects.defect_verdict`); ``decision_from`` says which.
 """
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ctreview.defects import Defect, defect_decision
+from ctreview.defects import Defect, carried_verdicts, defect_verdict
 from ctreview.report._output import atomic_output
 from ctreview.report.images import overlay
 
 DEFECT_COLUMNS = ("id", "rank", "z0", "z1", "centroid_z_mm", "centroid_y_mm", "centroid_x_mm", "voxels",
-                  "volume_mm3", "diameter_mm", "peak", "peak_slice", "decision")
+                  "volume_mm3", "diameter_mm", "peak", "peak_slice", "decision", "decision_from")
 """Columns of the defects CSV (``<report>_defects.csv``) and keys of the JSON's ``defects``."""
 
 BOX_COLOUR = (255, 230, 0)
@@ -30,11 +31,14 @@ CROP_PX = 200  # longer side of each plane's picture
 
 
 def collect_defects(workspace: Any, run_id: int, decisions: dict[int, dict]) -> list[dict] | None:
-    """The run's defects by rank, each as a dict with its ``decision``; None if the run has none stored."""
+    """The run's defects by rank, each as a dict with its ``decision`` and ``decision_from``; None if the run
+    has none stored."""
     found = workspace.run_defects(run_id) if hasattr(workspace, "run_defects") else None
     if found is None:
         return None
-    return [{**d.to_dict(), "decision": defect_decision(d, decisions)} for d in found]
+    carried = carried_verdicts(found, decisions, run_id, workspace.run_defects)
+    verdicts = [defect_verdict(d, decisions, run_id=run_id, carried=carried) for d in found]
+    return [{**d.to_dict(), "decision": v.status, "decision_from": v.origin} for d, v in zip(found, verdicts)]
 
 
 def flagged_defects(defects: Sequence[dict] | None) -> list[dict]:

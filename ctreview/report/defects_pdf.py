@@ -22,29 +22,35 @@ def defect_story(defects: list[dict], images: dict[int, dict[str, bytes]], st: d
     if not defects:
         return story + [Paragraph("No defect above the threshold in this run.", st["body"])]
     story.append(Paragraph("Connected regions of the heatmap above the calibrated threshold, grown through "
-                           "half of it; a defect's decision comes from its slices (one flagged slice "
-                           "flags it). Positions are centroids in mm.", st["body"]))
+                           "half of it. A defect's decision is the one made on it, one carried from the same "
+                           "object in another run of this volume (boxes overlapping by half or more), or that of "
+                           "its slices when every one of them was decided the same way; a decision on one slice "
+                           "decides that slice only. Positions are centroids in mm.", st["body"]))
     header = ("ID", "Rank", "Slices", "Position z, y, x (mm)", "Volume (mm³)", "Diameter (mm)", "Peak",
               "Decision")
     rows = [header] + [
         (str(d["id"]), str(d["rank"]), f"{d['z0']}–{d['z1'] - 1}",
          f"{d['centroid_z_mm']:.2f}, {d['centroid_y_mm']:.2f}, {d['centroid_x_mm']:.2f}",
-         f"{d['volume_mm3']:.3g}", f"{d['diameter_mm']:.3g}", f"{d['peak']:.2f}", _TEXT.get(d["decision"], "–"))
+         f"{d['volume_mm3']:.3g}", f"{d['diameter_mm']:.3g}", f"{d['peak']:.2f}", _decision_cell(d, st))
         for d in defects]
     style = TableStyle([("FONT", (0, 0), (-1, -1), font, 8), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#bbbbbb")),
                         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f0f0")),
                         ("ALIGN", (0, 1), (2, -1), "RIGHT"), ("ALIGN", (4, 1), (6, -1), "RIGHT")])
-    for row, d in enumerate(defects, start=1):
-        if d["decision"] == "flag":
-            style.add("TEXTCOLOR", (7, row), (7, row), colors.HexColor("#b00000"))
-    story += [Spacer(1, 2 * mm), Table(rows, colWidths=[10 * mm, 11 * mm, 16 * mm, 41 * mm, 25 * mm, 25 * mm,
-                                                         13 * mm, 20 * mm], style=no_orphans(style, len(rows)),
+    story += [Spacer(1, 2 * mm), Table(rows, colWidths=[10 * mm, 11 * mm, 16 * mm, 38 * mm, 20 * mm, 20 * mm,
+                                                         12 * mm, 38 * mm], style=no_orphans(style, len(rows)),
                                        repeatRows=1,
                                        hAlign="LEFT")]
     for d in flagged_defects(defects):
         story.append(_flagged(d, images.get(d["id"]), st, width))
     return story
+
+
+def _decision_cell(d: dict, st: dict) -> Paragraph:
+    """``flagged (made on the defect)``, ``– (its slices were decided differently)``, ``–``; flagged in red."""
+    origin = d.get("decision_from") or ""
+    text = escape(_TEXT.get(d["decision"], "–") + (f" ({origin})" if origin else ""))
+    return Paragraph(f'<font color="#b00000">{text}</font>' if d["decision"] == "flag" else text, st["body"])
 
 
 def _flagged(d: dict, pictures: dict[str, bytes] | None, st: dict, width: float) -> KeepTogether:

@@ -15,7 +15,7 @@ from ctreview.scoring.summary import RunCounts, RunSummary
 _LAZY = {
     "CSV_HEADER": "run", "RunWriter": "run", "write_run": "run",
     "RunStarted": "service", "ScoringEvent": "service", "resolve_model": "service",
-    "run_scoring": "service",
+    "run_scoring": "service", "refuse_used_run_dir": "run", "model_choice": "service",
     "find_roi": "stream", "score_volume": "stream",
 }
 

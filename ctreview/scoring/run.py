@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ctreview.defects import write_defects_csv
+from ctreview.paths import refuse_existing
 from ctreview.results import SliceResult, SliceScore
 from ctreview.scoring.heatmap_file import HeatmapWriter
 from ctreview.scoring.summary import RunSummary
@@ -26,6 +27,61 @@ from ctreview.scoring.summary import RunSummary
 CSV_HEADER = ["slice", "score", "relative_score", "tile_y", "tile_x", "tile_y1", "tile_x1",
               "paper_score", "paper_relative", "stage", "n_tiles"]
 FILES = {"scores": "scores.csv", "heatmap": "heatmap.tif", "defects": "defects.csv"}
+SUMMARY = "summary.json"
+
+
+def refuse_used_run_dir(run_dir: str | Path, fingerprint: str, volume_path: str | Path | None,
+                        model_dir: str | Path | None, *, force: bool = False, same_volume_ok: bool = False) -> None:
+    """Refuse (CtreviewError) to score into a folder that holds a run, unless ``force``.
+
+    The folder's ``summary.json`` names the volume (content fingerprint and
+    path) and the model of its run, so the one line says whether it is a run
+    of this volume with this model, with another model, or of another volume.
+
+    Parameters
+    ----------
+    run_dir : path
+    fingerprint, volume_path : the volume about to be scored (:func:`ctreview.io.volume_fingerprint`)
+    model_dir : path or None
+        The model's folder.
+    force : bool
+        Replace the earlier run (``--force``).
+    same_volume_ok : bool
+        A run of the same volume may be replaced (a batch rescoring its own
+        run folder with new settings); another volume's still may not.
+    """
+    folder = Path(run_dir).expanduser()
+    held = [*(name for name in (SUMMARY, *FILES.values()) if (folder / name).exists()),
+            *sorted(p.name for p in folder.glob("heatmap-*.tif"))] if folder.is_dir() else []
+    if force or not held:
+        return
+    earlier = _read_json(folder / SUMMARY)
+    volume, model = earlier.get("volume") or {}, earlier.get("model") or {}
+    same_volume = volume.get("fingerprint") == fingerprint or (
+        volume_path is not None and bool(volume.get("path")) and _same_path(volume["path"], volume_path))
+    if same_volume and same_volume_ok:
+        return
+    if not earlier:
+        what = "files of a scoring run ({found})"
+    elif not same_volume:
+        what = f"a run of another volume ({volume.get('path') or 'not from a file'})"
+    elif model_dir is not None and model.get("path") and _same_path(model["path"], model_dir):
+        what = f"a run of this volume with this model ({model.get('name') or model['path']})"
+    else:
+        what = f"a run of this volume with another model ({model.get('name') or model.get('path')})"
+    refuse_existing(folder, held, what=f"{what} exists", advice="use --force to replace it")
+
+
+def _same_path(a: str | Path, b: str | Path) -> bool:
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 class RunWriter:

@@ -90,6 +90,22 @@ def resolve_model(volume: VolumeLike, model_dir: str | Path | None, *, profile: 
     return model, extract_roi(volume, profile or model.profile, tile_size=model.tile_size)
 
 
+_SHAPES = {"capacitor": "a round footprint", "transformer": "an oblong footprint with a hole"}
+
+
+def model_choice(model: AnomalyModel | Detector, roi: RoiResult, profile: str | None = None) -> str:
+    """Say which model :func:`resolve_model` picked without ``--model``, and why, in one line."""
+    name = model.meta.get("name") or Path(model.path or "").name
+    part = getattr(roi.profile, "part", None)
+    if part and profile:
+        why = f"the bundled model for the {part} of profile {profile}"
+    elif part:
+        why = f"the bundled model for a {part}: the volume's part has {_SHAPES.get(part, 'its shape')}"
+    else:
+        why = f"the default: no bundled model is for a part of this shape, profile {roi.profile.name}; it may not fit"
+    return f"{name} ({why}; pass --model to choose)"
+
+
 MIN_SLICES_FOR_SHARE = 8
 """A cancelled run's share of slices above threshold is judged from this many slices on."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator
 
-from ctreview.io import VolumeLike, as_volume
+from ctreview.io import VolumeLike, as_volume, volume_fingerprint
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.detector import Detector
 from ctreview.progress import StopFlag
@@ -120,7 +120,8 @@ def summarise(volume: VolumeLike, roi: RoiResult, model: AnomalyModel | Detector
         model={"path": meta.get("_dir"), "name": meta.get("name"), "profile": model.profile,
                "tile_size": model.tile_size, "created": meta.get("created"),
                "format_version": int(meta.get("format_version", 1)), **kinds},
-        volume={"path": str(volume.path or ""), "shape": [int(s) for s in volume.shape],
+        volume={"path": str(volume.path or ""), "fingerprint": volume_fingerprint(volume),
+                "shape": [int(s) for s in volume.shape],
                 "binning": [int(factors[0]), int(factors[1]), int(factors[1])]},
         settings=cfg,
         device=str(model.device),

@@ -108,8 +108,9 @@ def test_a_defect_decision_reads_its_slices_and_its_note_names_it():
     accept = {"status": "accept"}
     assert defect_decision(defect, {7: accept, 8: accept}) == ""  # slice 9 not reviewed
     assert defect_decision(defect, {7: accept, 8: accept, 9: accept}) == "accept"
-    assert defect_decision(defect, {7: accept, 8: {"status": "unsure"}, 9: accept}) == "unsure"
-    assert defect_decision(defect, {7: accept, 8: {"status": "unsure"}, 9: {"status": "flag"}}) == "flag"
+    # slices decided differently leave the defect undecided: one slice's decision is that slice's only
+    assert defect_decision(defect, {7: accept, 8: {"status": "unsure"}, 9: accept}) == ""
+    assert defect_decision(defect, {7: accept, 8: {"status": "unsure"}, 9: {"status": "flag"}}) == ""
     assert defect_note(3, "void near pin") == "defect 3: void near pin"
     assert defect_note(3) == "defect 3"
     assert defect_note(4, "defect 3: void near pin") == "defect 4: void near pin"
