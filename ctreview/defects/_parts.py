@@ -67,13 +67,18 @@ class Parts:
             return cls.empty()
         count = np.bincount(label, minlength=n).astype(np.int64)
         sums = [np.bincount(label, weights=w.astype(np.float64), minlength=n) for w in (z, y, x, value)]
-        # by part, then value; among equal values the first voxel along (z, y, x) comes last
-        order = np.lexsort((-x, -y, -z, value, label))
+        order = np.argsort(label, kind="stable")  # one sort of the labels, not of every key of every voxel
         sorted_label = label[order]
         starts = np.flatnonzero(np.r_[True, sorted_label[1:] != sorted_label[:-1]])
         if starts.size != n:
             raise ValueError("every part needs a voxel")
-        top = order[np.r_[starts[1:] - 1, order.size - 1]]
+        v = value[order].astype(np.float64)
+        high = np.maximum.reduceat(v, starts)
+        # the peak: the part's highest value, among equal values the first voxel along (z, y, x);
+        # only the voxels at their part's highest value take part in that sort
+        cand = order[v == np.repeat(high, np.diff(np.r_[starts, v.size]))]
+        cand = cand[np.lexsort((x[cand], y[cand], z[cand], label[cand]))]
+        top = cand[np.r_[True, label[cand][1:] != label[cand][:-1]]]
         box = []
         for a in (z, y, x):
             ordered = a[order].astype(np.int64)

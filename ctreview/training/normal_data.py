@@ -158,8 +158,9 @@ def split(normals: list[NormalVolume], holdout: float, seed: int) -> tuple[list[
 
     Whole volumes are held out when there are several (slices of one scan are
     alike, so a held-out slice beside a fitted one would be no test); one
-    volume, or independent images, is split by slice (blocks of 8 slices
-    in a volume, single images in an image set).
+    volume, or independent images, is split by slice (blocks of 8 full-resolution
+    slices in a volume, fewer binned ones in a binned volume; single images in an
+    image set).
     """
     rng = np.random.default_rng(seed)
     if len(normals) >= 2:
@@ -169,7 +170,7 @@ def split(normals: list[NormalVolume], holdout: float, seed: int) -> tuple[list[
         return ([(i, n.slices) for i, n in enumerate(normals) if i not in held],
                 [(i, n.slices) for i, n in enumerate(normals) if i in held])
     only = normals[0]
-    block = 1 if only.volume.layout == "images" else 8
+    block = 1 if only.volume.layout == "images" else max(1, round(8 / _z_binning(only.volume)))
     groups = [only.slices[i:i + block] for i in range(0, len(only.slices), block)]
     if len(groups) < 2:
         raise CtreviewError(None, "too few normal slices to hold some out for the threshold; give more data")
@@ -178,3 +179,11 @@ def split(normals: list[NormalVolume], holdout: float, seed: int) -> tuple[list[
     fit = [k for g, ks in enumerate(groups) if g not in held for k in ks]
     out = [k for g, ks in enumerate(groups) if g in held for k in ks]
     return [(0, fit)], [(0, out)]
+
+
+def _z_binning(volume: VolumeLike) -> int:
+    """Full-resolution slices per slice of a binned view (1 for a volume as scanned)."""
+    try:
+        return max(1, int(getattr(volume, "metadata", {})["binned"]["factors"][0]))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return 1

@@ -217,3 +217,15 @@ def test_a_folder_of_slices_warns_once_not_once_per_slice(tmp_path, caplog):
     per_file = [r for r in caplog.records if "im00" in r.getMessage()]
     assert len(per_file) == 0
     assert len(caplog.records) <= 2  # the folder's own notes, once each
+
+
+def test_one_binned_scan_holds_out_blocks_of_eight_full_resolution_slices():
+    from ctreview.io import as_volume
+    from ctreview.io.binned import binned
+    from ctreview.training.normal_data import NormalVolume, split
+
+    view = binned(as_volume(np.zeros((72, 16, 16), np.uint8)), (4, 4))
+    normal = NormalVolume(view, None, list(range(view.shape[0])), "scan")  # type: ignore[arg-type]
+    fit, held = split([normal], 0.25, seed=0)
+    assert len(held[0][1]) >= 0.2 * view.shape[0]  # not one leftover block of two slices
+    assert len(held[0][1]) % 2 == 0 and not set(fit[0][1]) & set(held[0][1])
