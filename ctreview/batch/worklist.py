@@ -45,6 +45,9 @@ class WorkItem:
         Scored slices of the run.
     reviewed : int
         Of those, the slices with a decision.
+    domain, domain_reason : str
+        The run's domain verdict and its sentence (see :class:`~ctreview.batch.BatchRow`):
+        ``outside`` volumes are listed after the others, their scores not comparable.
     """
 
     volume: str
@@ -59,6 +62,8 @@ class WorkItem:
     run_id: int | None = None
     slices: int = 0
     reviewed: int = 0
+    domain: str = ""
+    domain_reason: str = ""
 
     @property
     def all_reviewed(self) -> bool:
@@ -80,7 +85,10 @@ def _progress(workspace: Workspace, volume_id: int, run_id: int | None,
 
 
 def batch_worklist(source: str | Path, workspace: Workspace | None = None) -> list[WorkItem]:
-    """The volumes of a batch (its ``batch.json`` or folder), worst first, with their review progress."""
+    """The volumes of a batch (its ``batch.json`` or folder), worst first, with their review progress.
+
+    Volumes outside the model's domain come after the others (their scores are not comparable).
+    """
     rows, info = read_table(source)
     out = Path(info.get("out") or Path(source))
     folder = Path(source) if Path(source).is_dir() else Path(source).parent
@@ -88,7 +96,7 @@ def batch_worklist(source: str | Path, workspace: Workspace | None = None) -> li
     for row in rows:
         run_dir = folder / row.run if (folder / row.run).is_dir() else out / row.run
         item = WorkItem(row.volume, str(run_dir), row.status, row.worst, row.above, row.defects, row.error,
-                        row.fingerprint)
+                        row.fingerprint, domain=row.domain, domain_reason=row.domain_reason)
         if workspace is not None and row.fingerprint and row.scored:
             item = _with_workspace(item, workspace, row.fingerprint)
         items.append(item)
