@@ -58,9 +58,10 @@ def write_table(out: Path, rows: list[BatchRow], info: dict[str, Any]) -> list[B
     for status in ("done", "skipped", "failed", "pending"):
         totals[status] = sum(1 for r in rows if r.status == status)
     totals["above"] = sum(1 for r in rows if r.scored and r.worst is not None and r.worst >= 1.0)
-    totals["outside_domain"] = sum(1 for r in rows if r.scored and not r.comparable)
+    # volumes per domain verdict: those "outside" are ranked after the others, their scores not comparable
+    domain = {v: sum(1 for r in rows if r.scored and r.domain == v) for v in sorted({r.domain for r in rows} - {""})}
     document = {"format": FORMAT, "version": VERSION, "updated": now_iso(), **info, "totals": totals,
-                "volumes": [r.to_dict() for r in rows]}
+                "domain": domain, "volumes": [r.to_dict() for r in rows]}
     _replace(out / "batch.json", json.dumps(document, indent=1, allow_nan=False, default=str))
     return rows
 
