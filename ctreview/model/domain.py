@@ -35,27 +35,33 @@ from typing import Any
 
 import numpy as np
 
-from ctreview.model import _domain_stats as stats
+from ctreview.model._domain_measure import (
+    PERCENTILES,
+    QUANTILES,
+    SAMPLE_SLICES,
+    percentiles,
+    tile_quantiles,
+    volume_features,
+)
 from ctreview.model._domain_v1 import compare_v1
+from ctreview.model._domain_v2 import (
+    INTENSITY_TOLERANCE,
+    LEVELS,
+    SIZE_KEYS,
+    SIZE_TOLERANCE,
+    compare_v2,
+    intensity_block,
+    size_block,
+    spread,
+)
 
-__all__ = ["DomainCheck", "FINGERPRINT_VERSION", "INSIDE", "MANY_ABOVE", "NOT_CHECKED", "OUTSIDE",
-           "READABLE_VERSIONS", "check_scores", "compare", "comparable", "fingerprint_volumes", "merge",
+__all__ = ["DomainCheck", "FINGERPRINT_VERSION", "INSIDE", "INTENSITY_TOLERANCE", "LEVELS", "MANY_ABOVE",
+           "NOT_CHECKED", "OUTSIDE", "PERCENTILES", "QUANTILES", "READABLE_VERSIONS", "SAMPLE_SLICES", "SIZE_KEYS",
+           "SIZE_TOLERANCE", "check_scores", "compare", "comparable", "fingerprint_volumes", "merge", "percentiles",
            "tile_quantiles", "training_fingerprint", "verdict_of", "volume_features"]
 
 FINGERPRINT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
-QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
-SAMPLE_SLICES = 16
-"""ROI slices, evenly spread, whose pixels give a volume's grey-value quantiles."""
-SIZE_KEYS = ("area_px", "footprint_px", "height_px")
-INTENSITY_TOLERANCE = (0.08, 0.12)
-"""Least and largest tolerance of a share of ROI pixels below a grey level beyond the normal range. The
-floor: six normal volumes can happen to span half the range of their part's population (defect-free twins
-lay up to 0.06 beyond it, bench/bench_domain_twins.py); the cap: another part lies 0.25-0.3 beyond, a
-grey scale 0.6x or shifted by 5 % of the window 0.2."""
-SIZE_TOLERANCE = (float(np.log(1.2)), float(np.log(1.5)))
-"""Least and largest tolerance of a part size beyond the normal range (log: 20 % and 50 %; a part of
-2/3 the size, or 1.5x, beyond the normal range always flags)."""
 SPACING_TOL = 1.25
 """An in-plane voxel spacing more than this factor from the training spacing flags (both known)."""
 SHARE_LIMIT = 0.5
@@ -116,152 +122,6 @@ def comparable(domain: dict | None) -> bool:
     return verdict_of(domain) != OUTSIDE
 
 
-def tile_quantiles(tiles: np.ndarray, *, max_values: int = 2_000_000) -> list[float]:
-    """Grey-value quantiles (:data:`QUANTILES`) of tiles ``(n, T, T)`` (or any pixels), subsampled when huge."""
-    values = np.asarray(tiles, np.float32).reshape(-1)
-    if values.size > max_values:
-        values = values[:: values.size // max_values + 1]
-    values = values[np.isfinite(values)]
-    if not values.size:
-        return [0.0] * len(QUANTILES)
-    return [float(v) for v in np.quantile(values, QUANTILES)]
-
-
-PERCENTILES = np.linspace(0.0, 1.0, 101)
-"""Probabilities of the grey-value percentiles a volume's features keep (they include :data:`QUANTILES`)."""
-LEVELS = 9
-"""Grey levels, evenly inside the training window, at which the share of ROI pixels below is compared."""
-
-
-def percentiles(values: np.ndarray, *, max_values: int = 2_000_000) -> list[float] | None:
-    """Grey-value percentiles (:data:`PERCENTILES`) of any pixels; None when none is finite."""
-    flat = np.asarray(values, np.float32).reshape(-1)
-    if flat.size > max_values:
-        flat = flat[:: flat.size // max_values + 1]
-    flat = flat[np.isfinite(flat)]
-    return [float(v) for v in np.quantile(flat, PERCENTILES)] if flat.size else None
-
-
-def _quantiles(pct: Sequence[float]) -> list[float]:
-    """:data:`QUANTILES` picked from :data:`PERCENTILES`."""
-    return [float(pct[int(round(q * 100))]) for q in QUANTILES]
-
-
-def _sample(keys: Sequence[int], n: int) -> list[int]:
-    if len(keys) <= n:
-        return list(keys)
-    picks = np.unique(np.linspace(0, len(keys) - 1, n).round().astype(int))
-    return [keys[i] for i in picks]
-
-
-def _footprint(roi: Any, spacing: Sequence[float]) -> dict[str, float]:
-    seg = roi.segmentation
-    f = int(seg.factor)
-    z0, z1 = int(roi.part_bbox[0]), int(roi.part_bbox[3])
-    areas = seg.mask.reshape(seg.mask.shape[0], -1).sum(axis=1) * f * f
-    areas = areas[areas > 0]
-    tiles = [len(s.tiles) for s in roi.slices.values()]
-    area = float(np.median(areas)) if areas.size else 0.0
-    foot = float(seg.mask.any(axis=0).sum() * f * f)
-    _, sy, sx = (float(s) for s in spacing)
-    return {"area_px": area, "footprint_px": foot, "height_px": float(z1 - z0),
-            "tiles_per_slice": float(np.median(tiles)) if tiles else 0.0,
-            "area_mm2": round(area * sy * sx, 4), "height_mm": round((z1 - z0) * float(spacing[0]), 4)}
-
-
-def _roi_pixels(volume: Any, roi: Any, keys: Sequence[int]) -> np.ndarray:
-    shape = tuple(volume.shape[1:])
-    parts = [np.asarray(volume.slice(k), np.float32)[roi.slices[k].mask(shape)] for k in keys]
-    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
-
-
-def volume_features(volume: Any, roi: Any, *, slices: Iterable[int] | None = None,
-                    spacing_known: bool | None = None) -> dict[str, Any]:
-    """Measure what the fingerprint holds on one volume.
-
-    Parameters
-    ----------
-    volume : VolumeLike, shape (z, y, x)
-    roi : RoiResult
-        The ROI the model scores (its profile and tile size).
-    slices : iterable of int, optional
-        Only these slices count (a training set's accepted slices).
-    spacing_known : bool, optional
-        Whether the file stated its voxel spacing (default: read from the volume's warnings).
-
-    Returns
-    -------
-    dict
-        ``roi_percentiles`` (grey values inside the ROI, :data:`PERCENTILES`),
-        ``tile_percentiles`` and ``intensity`` (of the model's tiles: the
-        latter its :data:`QUANTILES`, for version-1 fingerprints), ``dtype``,
-        ``footprint``, ``spacing``, ``spacing_known``.
-    """
-    from ctreview.roi import cut_tiles
-
-    keys = sorted(roi.slices) if slices is None else sorted(set(slices) & set(roi.slices))
-    sample = _sample(keys, SAMPLE_SLICES)
-    tiles = [cut_tiles(volume.slice(k), roi.slices[k].tiles, roi.tile_size) for k in sample]
-    pixels = _roi_pixels(volume, roi, sample)
-    spacing = [float(s) for s in volume.spacing]
-    if spacing_known is None:
-        spacing_known = not any("no voxel spacing" in str(w) for w in getattr(volume, "warnings", ()))
-    tile_pct = percentiles(np.concatenate(tiles)) if tiles else None
-    return {
-        "roi_percentiles": percentiles(pixels) if pixels.size else None,
-        "tile_percentiles": tile_pct,
-        "intensity": _quantiles(tile_pct) if tile_pct else None,
-        "dtype": str(getattr(volume, "dtype", "")),
-        "footprint": _footprint(roi, spacing) if roi.segmentation is not None else None,
-        "spacing": spacing,
-        "spacing_known": bool(spacing_known),
-    }
-
-
-def _spread(values: list[list[float]] | list[float]) -> dict[str, Any]:
-    arr = np.asarray(values, float)
-    return {"median": np.median(arr, axis=0).tolist(), "min": arr.min(axis=0).tolist(),
-            "max": arr.max(axis=0).tolist()}
-
-
-def _below(pct: Sequence[float], levels: Sequence[float]) -> list[float]:
-    """The share of pixels below each grey level, from their :data:`PERCENTILES`."""
-    return [float(v) for v in np.interp(levels, pct, PERCENTILES)]
-
-
-def _intensity_block(fit: list[list[float]], held: list[list[float]], source: str,
-                     window: Sequence[float] | None) -> dict[str, Any]:
-    """The grey-value statistics: the share of pixels below :data:`LEVELS` grey levels of the window.
-
-    Shares rather than quantiles: a quantile that falls between two
-    materials jumps far with a small change of their proportions; the share
-    below a grey level moves only by that change.
-    """
-    everything = np.asarray(fit + held, float)
-    lo, hi = (float(window[0]), float(window[1])) if window else (float(np.median(everything[:, 1])),
-                                                                   float(np.median(everything[:, -2])))
-    hi = hi if hi > lo else lo + max(abs(lo), 1.0)
-    levels = [lo + (hi - lo) * (k + 1) / (LEVELS + 1) for k in range(LEVELS)]
-    floor, cap = INTENSITY_TOLERANCE
-    return {"of": source, "window": [lo, hi], "levels": levels,
-            "grey": _spread([_quantiles(row) for row in everything.tolist()]),
-            **stats.calibrate([_below(r, levels) for r in fit], [_below(r, levels) for r in held],
-                              floor=floor, cap=cap)}
-
-
-def _size_block(fit: list[dict], held: list[dict]) -> dict[str, Any] | None:
-    def logs(feet: list[dict]) -> list[list[float]]:
-        return [[float(np.log(f[k])) for k in SIZE_KEYS] for f in feet if all(f.get(k, 0) > 0 for k in SIZE_KEYS)]
-
-    fit_logs, held_logs = logs(fit), logs(held)
-    if not fit_logs:
-        fit_logs, held_logs = held_logs, []
-    if not fit_logs:
-        return None
-    floor, cap = SIZE_TOLERANCE
-    return {"keys": list(SIZE_KEYS), **stats.calibrate(fit_logs, held_logs, floor=floor, cap=cap)}
-
-
 def training_fingerprint(features: Sequence[dict[str, Any]], tiles: np.ndarray | None = None,
                          calibration: dict | None = None, *, profile: str = "", tile_size: int = 0,
                          held: Sequence[dict[str, Any]] = (),
@@ -299,12 +159,12 @@ def training_fingerprint(features: Sequence[dict[str, Any]], tiles: np.ndarray |
     return {
         "version": FINGERPRINT_VERSION, "profile": profile, "tile_size": int(tile_size),
         "volumes": len(features), "held_out": len(held), "quantiles": list(QUANTILES),
-        "intensity": _intensity_block(fit_q, held_q, source, window) if fit_q else None,
-        "size": _size_block([f["footprint"] for f in features if f.get("footprint")],
+        "intensity": intensity_block(fit_q, held_q, source, window) if fit_q else None,
+        "size": size_block([f["footprint"] for f in features if f.get("footprint")],
                             [f["footprint"] for f in held if f.get("footprint")]),
-        "footprint": {k: _spread([f[k] for f in feet]) for k in feet[0]} if feet else None,  # to read, in px
+        "footprint": {k: spread([f[k] for f in feet]) for k in feet[0]} if feet else None,  # to read, in px
         "dtypes": sorted({str(f.get("dtype")) for f in everything if f.get("dtype")}),
-        "spacing": _spread(known) if known else None,
+        "spacing": spread(known) if known else None,
         "scores": _normal_scores(calibration or {}),
     }
 
@@ -318,61 +178,6 @@ def _normal_scores(calibration: dict) -> dict[str, Any]:
     if threshold and quantiles:
         out["relative_quantiles"] = {k: round(float(v) / float(threshold), 4) for k, v in quantiles.items()}
     return out
-
-
-def _intensity_check(block: dict, features: dict) -> tuple[dict[str, Any], float, str] | None:
-    pct = features.get("tile_percentiles" if block.get("of") == "tiles" else "roi_percentiles")
-    if not pct:
-        return None
-    d = stats.distances(block, _below(pct, block["levels"]))
-    worst = float(d.max())
-    grey, med = _quantiles(pct), block["grey"]["median"]
-    lo, hi = block["window"]
-    check = {"value": round(worst, 3), "limit": 1.0, "ok": worst <= 1.0,
-             "level": round((block["levels"][int(d.argmax())] - lo) / (hi - lo), 3),
-             "volume_range": [round(float(grey[0]), 4), round(float(grey[-1]), 4)],
-             "model_range": [round(float(med[0]), 4), round(float(med[-1]), 4)]}
-    where = "inside the part" if block.get("of") != "tiles" else "of its tiles"
-    text = (f"grey values {where} {grey[0]:.5g}-{grey[-1]:.5g} unlike its training data "
-            f"({med[0]:.5g}-{med[-1]:.5g})")
-    return check, worst, text
-
-
-_SIZE_TEXT = {"area_px": "cross-section", "footprint_px": "footprint", "height_px": "height"}
-
-
-def _size_checks(block: dict, foot: dict) -> tuple[dict[str, Any], float, list[str]]:
-    checks, worst, texts = {}, 0.0, []
-    for j, key in enumerate(block["keys"]):
-        value = float(foot.get(key, 0.0))
-        if value <= 0:
-            continue
-        d = float(stats.distances({k: [block[k][j]] for k in ("min", "max", "tolerance")}, [np.log(value)])[0])
-        lo, hi = float(np.exp(block["min"][j])), float(np.exp(block["max"][j]))
-        factor = max(lo / value, value / hi, 1.0)
-        checks[key] = {"value": round(value, 2), "model_range": [round(lo, 2), round(hi, 2)],
-                       "factor": round(factor, 3), "distance": round(d, 3), "limit": 1.0, "ok": d <= 1.0}
-        worst = max(worst, d)
-        if d > 1.0:
-            texts.append(f"the part's {_SIZE_TEXT[key]} is {factor:.1f}x "
-                         f"{'larger' if value > hi else 'smaller'} than in its training data")
-    return checks, worst, texts
-
-
-def _compare_v2(fingerprint: dict, features: dict) -> tuple[dict[str, Any], float, list[str]]:
-    checks: dict[str, Any] = {}
-    problems: list[str] = []
-    distance = 0.0
-    got = _intensity_check(fingerprint["intensity"], features) if fingerprint.get("intensity") else None
-    if got is not None:
-        checks["intensity"], d, text = got
-        distance = max(distance, d)
-        problems += [] if checks["intensity"]["ok"] else [text]
-    if fingerprint.get("size") and features.get("footprint"):
-        checks["footprint"], d, texts = _size_checks(fingerprint["size"], features["footprint"])
-        distance = max(distance, d)
-        problems += texts[:1]
-    return checks, distance, problems
 
 
 def _spacing_check(model: dict | None, features: dict) -> tuple[dict[str, Any], float, str]:
@@ -404,7 +209,7 @@ def compare(fingerprint: dict | None, features: dict) -> DomainCheck:
     """
     if not fingerprint:
         return DomainCheck(True, "", {"fingerprint": NO_FINGERPRINT}, verdict=NOT_CHECKED)
-    compare_family = compare_v1 if fingerprint.get("version") == 1 else _compare_v2
+    compare_family = compare_v1 if fingerprint.get("version") == 1 else compare_v2
     checks, distance, problems = compare_family(fingerprint, features)
     checks = {"dtype": {"value": features.get("dtype"), "model": fingerprint.get("dtypes"), "ok": True}, **checks}
     check, d, text = _spacing_check(fingerprint.get("spacing"), features)
