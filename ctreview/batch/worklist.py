@@ -117,19 +117,33 @@ def _with_workspace(item: WorkItem, workspace: Workspace, fingerprint: str) -> W
     return replace(item, volume_id=volume_id, run_id=run_id, slices=count, reviewed=reviewed)
 
 
+def _run_domain(workspace: Workspace, run_id: int | None) -> tuple[str, str]:
+    """``(verdict, reason)`` of a workspace run's domain check (empty for runs without one)."""
+    from ctreview.batch.task import domain_verdict
+
+    summary = workspace.run_info(run_id).get("summary") if run_id is not None else None
+    if not isinstance(summary, dict) or not isinstance(summary.get("domain"), dict):
+        return "", ""
+    return domain_verdict(summary)
+
+
 def workspace_worklist(workspace: Workspace) -> list[WorkItem]:
-    """Every volume of a workspace with its latest run, worst first (unscored ones last)."""
+    """Every volume of a workspace with its latest run, worst first (those outside the model's domain after
+    the others, unscored ones last)."""
+    from ctreview.model.domain import OUTSIDE
+
     items = []
     for info in workspace.volumes():
         run_id = workspace.latest_run(info["id"])
         scores = workspace.run_scores(run_id) if run_id is not None else []
         finite = [s.relative for s in scores if math.isfinite(s.relative)]
         count, reviewed = _progress(workspace, info["id"], run_id, {s.index for s in scores})
+        verdict, reason = _run_domain(workspace, run_id)
         items.append(WorkItem(str(info.get("path") or ""), None, "scored" if scores else "unscored",
                               max(finite) if finite else None, sum(1 for s in scores if s.above),
                               fingerprint=str(info["fingerprint"]), volume_id=int(info["id"]), run_id=run_id,
-                              slices=count, reviewed=reviewed))
-    return sorted(items, key=lambda i: (i.worst is None, -(i.worst or 0.0), i.volume))
+                              slices=count, reviewed=reviewed, domain=verdict, domain_reason=reason))
+    return sorted(items, key=lambda i: (i.worst is None, i.domain == OUTSIDE, -(i.worst or 0.0), i.volume))
 
 
 def _layout(item: WorkItem) -> str:

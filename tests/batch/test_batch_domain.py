@@ -8,7 +8,7 @@ import pytest
 
 from ctreview.batch import BatchRow, read_table
 from ctreview.batch.events import rank_key
-from ctreview.batch.worklist import batch_worklist
+from ctreview.batch.worklist import batch_worklist, workspace_worklist
 from ctreview.cli import main
 from ctreview.io import write_tiff
 from ctreview.phantom import make_phantom
@@ -26,8 +26,9 @@ def mixed(volumes, tmp_path_factory) -> list[Path]:
 def test_the_out_of_domain_volume_is_listed_with_its_verdict_after_the_others(mixed, tiny_model, tmp_path,
                                                                               capsys):
     runs = tmp_path / "runs"
+    ws = tmp_path / "ws.sqlite"
     assert main(["batch", *map(str, mixed), "--model", str(tiny_model), "--out", str(runs), "--mode", "fast",
-                 "--workers", "1"]) == 0
+                 "--workers", "1", "--workspace", str(ws)]) == 0
     rows = read_rows(runs)
     assert [Path(r["volume"]).name for r in rows][-1] == "capacitor.tif"
     assert rows[-1]["domain"] == "outside" and "training domain" in rows[-1]["domain_reason"]
@@ -50,6 +51,15 @@ def test_the_out_of_domain_volume_is_listed_with_its_verdict_after_the_others(mi
     items = batch_worklist(runs)
     assert [Path(i.volume).name for i in items] == [Path(r["volume"]).name for r in rows]
     assert items[-1].domain == "outside" and items[-1].domain_reason == rows[-1]["domain_reason"]
+    from ctreview.review import open_workspace
+
+    workspace = open_workspace(ws)
+    try:
+        listed = workspace_worklist(workspace)  # File > Open batch… > Workspace volumes: the same order
+    finally:
+        workspace.close()
+    assert [Path(i.volume).name for i in listed] == [Path(r["volume"]).name for r in rows]
+    assert [i.domain for i in listed] == ["inside"] * 3 + ["outside"]
 
 
 def test_outside_the_domain_ranks_after_every_comparable_score_but_before_failures():
