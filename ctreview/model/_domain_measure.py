@@ -48,7 +48,8 @@ def _sample(keys: Sequence[int], n: int) -> list[int]:
     return [keys[i] for i in picks]
 
 
-def _footprint(roi: Any, spacing: Sequence[float]) -> dict[str, float]:
+def _footprint(roi: Any, spacing: Sequence[float], *, images: bool = False) -> dict[str, float]:
+    """The part's sizes in px (and mm); independent images have no height (their count is no size)."""
     seg = roi.segmentation
     f = int(seg.factor)
     z0, z1 = int(roi.part_bbox[0]), int(roi.part_bbox[3])
@@ -58,9 +59,12 @@ def _footprint(roi: Any, spacing: Sequence[float]) -> dict[str, float]:
     area = float(np.median(areas)) if areas.size else 0.0
     foot = float(seg.mask.any(axis=0).sum() * f * f)
     _, sy, sx = (float(s) for s in spacing)
-    return {"area_px": area, "footprint_px": foot, "height_px": float(z1 - z0),
-            "tiles_per_slice": float(np.median(tiles)) if tiles else 0.0,
-            "area_mm2": round(area * sy * sx, 4), "height_mm": round((z1 - z0) * float(spacing[0]), 4)}
+    out = {"area_px": area, "footprint_px": foot, "height_px": float(z1 - z0),
+           "tiles_per_slice": float(np.median(tiles)) if tiles else 0.0,
+           "area_mm2": round(area * sy * sx, 4), "height_mm": round((z1 - z0) * float(spacing[0]), 4)}
+    if images:
+        del out["height_px"], out["height_mm"]
+    return out
 
 
 def _roi_pixels(volume: Any, roi: Any, keys: Sequence[int]) -> np.ndarray:
@@ -106,7 +110,8 @@ def volume_features(volume: Any, roi: Any, *, slices: Iterable[int] | None = Non
         "tile_percentiles": tile_pct,
         "intensity": quantiles_of(tile_pct) if tile_pct else None,
         "dtype": str(getattr(volume, "dtype", "")),
-        "footprint": _footprint(roi, spacing) if roi.segmentation is not None else None,
+        "footprint": _footprint(roi, spacing, images=getattr(volume, "layout", "volume") == "images")
+        if roi.segmentation is not None else None,
         "spacing": spacing,
         "spacing_known": bool(spacing_known),
     }

@@ -55,16 +55,17 @@ def intensity_block(fit: list[list[float]], held: list[list[float]], source: str
 
 
 def size_block(fit: list[dict], held: list[dict]) -> dict[str, Any] | None:
-    def logs(feet: list[dict]) -> list[list[float]]:
-        return [[float(np.log(f[k])) for k in SIZE_KEYS] for f in feet if all(f.get(k, 0) > 0 for k in SIZE_KEYS)]
-
-    fit_logs, held_logs = logs(fit), logs(held)
-    if not fit_logs:
-        fit_logs, held_logs = held_logs, []
-    if not fit_logs:
+    """The part's sizes (log px) that every normal volume has (independent images have no height)."""
+    keys = [k for k in SIZE_KEYS if fit + held and all(f.get(k, 0) > 0 for f in fit + held)]
+    if not keys:
         return None
+
+    def logs(feet: list[dict]) -> list[list[float]]:
+        return [[float(np.log(f[k])) for k in keys] for f in feet]
+
+    fit_logs, held_logs = (logs(fit), logs(held)) if fit else (logs(held), [])
     floor, cap = SIZE_TOLERANCE
-    return {"keys": list(SIZE_KEYS), **stats.calibrate(fit_logs, held_logs, floor=floor, cap=cap)}
+    return {"keys": keys, **stats.calibrate(fit_logs, held_logs, floor=floor, cap=cap)}
 
 
 def intensity_check(block: dict, features: dict) -> tuple[dict[str, Any], float, str] | None:

@@ -284,3 +284,4 @@ def test_a_damaged_fingerprint_is_not_read():
     broken = {**fp, "intensity": {k: v for k, v in fp["intensity"].items() if k != "tolerance"}}
     assert read_fingerprint({"domain": broken}) is None
     assert read_fingerprint({"domain": {**fp, "version": 99}}) is None
+
