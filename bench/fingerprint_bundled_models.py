@@ -77,9 +77,9 @@ def main() -> int:
 
     for model_dir in sorted(args.models.glob("anogan-*")):
         domain = fingerprint(model_dir, args.data)
-        intensity, foot = domain["intensity"], domain["footprint"]
-        print(f"{model_dir.name}: {domain['volumes']} volumes, grey q1-q99 {intensity['median'][0]:.0f}-"
-              f"{intensity['median'][-1]:.0f}, cross-section {foot['area_px']['min']:.0f}-"
+        grey, foot = domain["intensity"]["grey"], domain["footprint"]  # version 2: grey quantiles under "grey"
+        print(f"{model_dir.name}: {domain['volumes']} volumes, grey q1-q99 {grey['median'][0]:.0f}-"
+              f"{grey['median'][-1]:.0f}, cross-section {foot['area_px']['min']:.0f}-"
               f"{foot['area_px']['max']:.0f} px, spacing {domain['spacing']['median']}")
         if not args.check:
             write_domain(model_dir, domain)

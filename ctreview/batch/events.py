@@ -6,12 +6,14 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Union
 
+from ctreview.model.domain import OUTSIDE
+
 STATUSES = ("done", "failed", "skipped", "pending")
 """``done``: scored now; ``skipped``: an earlier complete run was kept; ``failed``: see ``error``;
 ``pending``: not scored (the batch was stopped before it)."""
 
 CSV_COLUMNS = ("volume", "run", "fingerprint", "status", "worst", "above", "defects", "seconds",
-               "device", "error")
+               "device", "error", "domain", "domain_reason")
 """Columns of ``batch.csv``, in order."""
 
 
@@ -44,6 +46,13 @@ class BatchRow:
         Times a task was started for it (more than 1 after a worker died).
     key : str
         Model and settings the run was made with (see :func:`ctreview.batch.inputs.run_key`).
+    domain : str
+        The run's domain verdict (:func:`ctreview.model.domain.verdict_of`): ``inside``,
+        ``outside`` (unlike the model's training data: its scores are not
+        comparable with the others', so it ranks after them), ``many slices
+        above threshold`` or ``not checked``; empty when not scored.
+    domain_reason : str
+        The verdict's sentence for the analyst (empty when inside).
     """
 
     volume: str
@@ -58,6 +67,8 @@ class BatchRow:
     error: str = ""
     attempts: int = 0
     key: str = ""
+    domain: str = ""
+    domain_reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,10 +84,18 @@ class BatchRow:
         """Whether the row has a complete run (done now or kept from before)."""
         return self.status in ("done", "skipped")
 
+    @property
+    def comparable(self) -> bool:
+        """Whether its scores rank with the others': not outside the model's domain."""
+        return self.domain != OUTSIDE
+
 
 def rank_key(row: BatchRow) -> tuple[int, float, str]:
-    """Sort key of rows: scored worst first, then failed, then pending; ties by name."""
-    group = {"done": 0, "skipped": 0, "failed": 1}.get(row.status, 2)
+    """Sort key of rows: scored worst first, then those outside the model's domain (worst first), then
+    failed, then pending; ties by name."""
+    group = {"done": 0, "skipped": 0, "failed": 2}.get(row.status, 3)
+    if group == 0 and not row.comparable:
+        group = 1
     worst = row.worst if row.worst is not None and math.isfinite(row.worst) else -math.inf
     return group, -worst, row.run
 

@@ -36,7 +36,8 @@ def _replace(path: Path, text: str) -> None:
 
 
 def ranked(rows: list[BatchRow]) -> list[BatchRow]:
-    """Rows worst first: scored by worst relative score, then failed, then pending."""
+    """Rows worst first: scored in the model's domain by worst relative score, then those outside it,
+    then failed, then pending."""
     return sorted(rows, key=rank_key)
 
 
@@ -46,7 +47,8 @@ def write_table(out: Path, rows: list[BatchRow], info: dict[str, Any]) -> list[B
     lines = [list(CSV_COLUMNS)]
     for r in rows:
         lines.append([_cell(v) for v in (r.volume, r.run, r.fingerprint, r.status, r.worst, r.above,
-                                         r.defects, round(r.seconds, 2), r.device, r.error)])
+                                         r.defects, round(r.seconds, 2), r.device, r.error, r.domain,
+                                         r.domain_reason)])
     from io import StringIO
 
     buffer = StringIO()
@@ -56,8 +58,10 @@ def write_table(out: Path, rows: list[BatchRow], info: dict[str, Any]) -> list[B
     for status in ("done", "skipped", "failed", "pending"):
         totals[status] = sum(1 for r in rows if r.status == status)
     totals["above"] = sum(1 for r in rows if r.scored and r.worst is not None and r.worst >= 1.0)
+    # volumes per domain verdict: those "outside" are ranked after the others, their scores not comparable
+    domain = {v: sum(1 for r in rows if r.scored and r.domain == v) for v in sorted({r.domain for r in rows} - {""})}
     document = {"format": FORMAT, "version": VERSION, "updated": now_iso(), **info, "totals": totals,
-                "volumes": [r.to_dict() for r in rows]}
+                "domain": domain, "volumes": [r.to_dict() for r in rows]}
     _replace(out / "batch.json", json.dumps(document, indent=1, allow_nan=False, default=str))
     return rows
 

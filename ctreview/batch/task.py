@@ -223,9 +223,11 @@ def _result(job: dict[str, Any], volume: Any, fingerprint: str, status: str, t0:
             boxes: dict[str, list[list[int]]] | None) -> dict[str, Any]:
     run_dir = Path(job["run_dir"])
     summary = read_summary(run_dir)
+    verdict, reason = domain_verdict(summary)
     row = BatchRow(job["volume"], run_dir.name, fingerprint, status, worst_relative(run_dir / "scores.csv"),
                    int(summary["counts"]["above_threshold"]), count_defects(summary),
-                   time.perf_counter() - t0, str(summary.get("device", "")), key=job["key"])
+                   time.perf_counter() - t0, str(summary.get("device", "")), key=job["key"], domain=verdict,
+                   domain_reason=reason)
     record = {"fingerprint": fingerprint, "path": str(Path(job["volume"]).absolute()), "format": volume.format,
               "shape": [int(s) for s in volume.shape], "spacing": [float(s) for s in volume.spacing],
               "dtype": str(volume.dtype)}
@@ -244,6 +246,14 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or "counts" not in data or "settings" not in data:
         raise CtreviewError(path, "not a ctreview run summary")
     return data
+
+
+def domain_verdict(summary: dict[str, Any]) -> tuple[str, str]:
+    """``(verdict, reason)`` of a run summary's domain check (:func:`ctreview.model.domain.verdict_of`)."""
+    from ctreview.model.domain import verdict_of
+
+    domain = summary.get("domain") if isinstance(summary.get("domain"), dict) else None
+    return verdict_of(domain), " ".join(str((domain or {}).get("reason", "")).split())
 
 
 def complete_run(run_dir: Path, settings: Any) -> bool:

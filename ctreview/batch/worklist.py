@@ -45,6 +45,9 @@ class WorkItem:
         Scored slices of the run.
     reviewed : int
         Of those, the slices with a decision.
+    domain, domain_reason : str
+        The run's domain verdict and its sentence (see :class:`~ctreview.batch.BatchRow`):
+        ``outside`` volumes are listed after the others, their scores not comparable.
     """
 
     volume: str
@@ -59,6 +62,8 @@ class WorkItem:
     run_id: int | None = None
     slices: int = 0
     reviewed: int = 0
+    domain: str = ""
+    domain_reason: str = ""
 
     @property
     def all_reviewed(self) -> bool:
@@ -80,7 +85,10 @@ def _progress(workspace: Workspace, volume_id: int, run_id: int | None,
 
 
 def batch_worklist(source: str | Path, workspace: Workspace | None = None) -> list[WorkItem]:
-    """The volumes of a batch (its ``batch.json`` or folder), worst first, with their review progress."""
+    """The volumes of a batch (its ``batch.json`` or folder), worst first, with their review progress.
+
+    Volumes outside the model's domain come after the others (their scores are not comparable).
+    """
     rows, info = read_table(source)
     out = Path(info.get("out") or Path(source))
     folder = Path(source) if Path(source).is_dir() else Path(source).parent
@@ -88,7 +96,7 @@ def batch_worklist(source: str | Path, workspace: Workspace | None = None) -> li
     for row in rows:
         run_dir = folder / row.run if (folder / row.run).is_dir() else out / row.run
         item = WorkItem(row.volume, str(run_dir), row.status, row.worst, row.above, row.defects, row.error,
-                        row.fingerprint)
+                        row.fingerprint, domain=row.domain, domain_reason=row.domain_reason)
         if workspace is not None and row.fingerprint and row.scored:
             item = _with_workspace(item, workspace, row.fingerprint)
         items.append(item)
@@ -109,19 +117,33 @@ def _with_workspace(item: WorkItem, workspace: Workspace, fingerprint: str) -> W
     return replace(item, volume_id=volume_id, run_id=run_id, slices=count, reviewed=reviewed)
 
 
+def _run_domain(workspace: Workspace, run_id: int | None) -> tuple[str, str]:
+    """``(verdict, reason)`` of a workspace run's domain check (empty for runs without one)."""
+    from ctreview.batch.task import domain_verdict
+
+    summary = workspace.run_info(run_id).get("summary") if run_id is not None else None
+    if not isinstance(summary, dict) or not isinstance(summary.get("domain"), dict):
+        return "", ""
+    return domain_verdict(summary)
+
+
 def workspace_worklist(workspace: Workspace) -> list[WorkItem]:
-    """Every volume of a workspace with its latest run, worst first (unscored ones last)."""
+    """Every volume of a workspace with its latest run, worst first (those outside the model's domain after
+    the others, unscored ones last)."""
+    from ctreview.model.domain import OUTSIDE
+
     items = []
     for info in workspace.volumes():
         run_id = workspace.latest_run(info["id"])
         scores = workspace.run_scores(run_id) if run_id is not None else []
         finite = [s.relative for s in scores if math.isfinite(s.relative)]
         count, reviewed = _progress(workspace, info["id"], run_id, {s.index for s in scores})
+        verdict, reason = _run_domain(workspace, run_id)
         items.append(WorkItem(str(info.get("path") or ""), None, "scored" if scores else "unscored",
                               max(finite) if finite else None, sum(1 for s in scores if s.above),
                               fingerprint=str(info["fingerprint"]), volume_id=int(info["id"]), run_id=run_id,
-                              slices=count, reviewed=reviewed))
-    return sorted(items, key=lambda i: (i.worst is None, -(i.worst or 0.0), i.volume))
+                              slices=count, reviewed=reviewed, domain=verdict, domain_reason=reason))
+    return sorted(items, key=lambda i: (i.worst is None, i.domain == OUTSIDE, -(i.worst or 0.0), i.volume))
 
 
 def _layout(item: WorkItem) -> str:

@@ -74,11 +74,13 @@ def run(args: argparse.Namespace) -> int:
         if workspace is not None:
             workspace.close()
     t = summary.totals
-    worst = next((r for r in summary.rows if r.scored), None)
+    worst = next((r for r in summary.rows if r.scored and r.comparable), None)
+    outside = sum(1 for r in summary.rows if r.scored and not r.comparable)
     print(f"batch: {t['done']} scored, {t['skipped']} skipped (already scored with this model and settings), "
           f"{t['failed']} failed" + (f", {t['pending']} not started" if t["pending"] else "")
           + f" in {summary.seconds:.0f} s"
           + (f"; worst: {worst.volume} ({worst.worst:.2f})" if worst and worst.worst is not None else "")
+          + (f"; {outside} outside the model's training domain, ranked last (not comparable)" if outside else "")
           + f"; wrote {summary.csv_path}")
     if summary.stopped:
         return EXIT_STOPPED
@@ -140,10 +142,10 @@ class _Display:
             if isinstance(event, VolumeFailed):
                 text = row.error if row.error.startswith(row.volume) else f"{row.volume}: {row.error}"
                 self.bar.line(f"failed: {text}")
-            elif not self.tty:
+            elif not self.tty or _domain_note(row):
                 worst = "" if row.worst is None else f"worst {row.worst:.2f}, "
                 self.bar.line(f"{event.done}/{event.total} {row.status}: {row.volume} ({worst}{row.above} above, "
-                              f"{row.seconds:.1f} s)")
+                              f"{row.seconds:.1f} s){_domain_note(row)}")
             if self.tty:
                 self.bar.update(event.done)
         elif isinstance(event, VolumeRetried):
@@ -153,5 +155,17 @@ class _Display:
 
     def end(self) -> None:
         self.bar.end()
+
+
+def _domain_note(row: Any) -> str:
+    """What the volume's domain verdict means for its rank ("" when inside or not checked)."""
+    from ctreview.model.domain import MANY_ABOVE, OUTSIDE, OUTSIDE_PREFIX
+
+    if row.domain == OUTSIDE:
+        reason = row.domain_reason.removeprefix(OUTSIDE_PREFIX)
+        return f"; OUTSIDE the model's training domain, not comparable: {reason}"
+    if row.domain == MANY_ABOVE:
+        return "; many slices above threshold"
+    return ""
 
 

@@ -57,7 +57,10 @@ class DomainBanner(QWidget):
         who = f"The model {model_name!r}" if model_name else "The model"
         when = "is not trained for this volume" if before else "scored a volume it was not trained for"
         reason = str(check.get("reason", "")).removeprefix("outside the model's training domain: ")
-        self.text.setText(f"⚠ {who} {when}: {reason}.")
+        if check.get("verdict") == "many slices above threshold":  # the scores are high, not the input odd
+            self.text.setText(f"⚠ {reason[:1].upper()}{reason[1:]}.")
+        else:
+            self.text.setText(f"⚠ {who} {when}: {reason}.")
         self.setToolTip(_details(check))
         self.show()
         self.use.setVisible(bool(self._offered))

@@ -128,7 +128,9 @@ class TrustActions:
             fit = self._fits.get(current or "")
             self.domain_banner.show_check(fit, names.get(current or "", ""), before=True)
             judged = current
-        better = best_fit(self._fits, judged) if self.domain_banner.isVisible() else None
+        # high scores on a volume like the training data are no reason to switch models
+        many = (self.domain_banner.check or {}).get("verdict") == "many slices above threshold"
+        better = best_fit(self._fits, judged) if self.domain_banner.isVisible() and not many else None
         better = None if better == current else better  # already selected: nothing to offer
         name = self._fits[better]["name"] if better else ""
         self.domain_banner.offer(better or "", name)

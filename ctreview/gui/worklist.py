@@ -1,5 +1,8 @@
 """The worklist: many scored volumes ranked by their worst slice; Enter opens one with its run.
 
+Volumes outside the model's training domain are listed last and marked
+(their scores are not comparable with the others').
+
 A non-modal dialog of the window. It reads a batch (``batch.json`` of
 ``ctreview batch``, or its folder) or the workspace's volumes in a worker
 (``workers/batch_tasks.py``), and asks the window to open an item; the
@@ -26,8 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-COLUMNS = ("Rank", "Volume", "Worst", "Above", "Defects", "Status", "Reviewed")
-RANK, VOLUME, WORST, ABOVE, DEFECTS, STATUS, REVIEWED = range(len(COLUMNS))
+COLUMNS = ("Rank", "Volume", "Worst", "Above", "Defects", "Status", "Reviewed", "Domain")
+RANK, VOLUME, WORST, ABOVE, DEFECTS, STATUS, REVIEWED, DOMAIN = range(len(COLUMNS))
+NOT_COMPARABLE = "outside: not comparable"
+"""The Domain cell of a volume unlike the model's training data (listed after the others)."""
 DONE_MARK = "✓ all"
 _STATUS_COLOURS = {"failed": "#c62828", "pending": "#777777", "unscored": "#777777"}
 
@@ -66,7 +71,9 @@ class WorklistModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(index.row(), item, column)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return item.error or item.volume
+            return (item.domain_reason or item.domain) if column == DOMAIN else (item.error or item.volume)
+        if role == Qt.ItemDataRole.ForegroundRole and column == DOMAIN:
+            return QBrush(QColor("#c62828" if item.domain == "outside" else "#ef6c00")) if item.domain_reason else None
         if role == Qt.ItemDataRole.ForegroundRole and column in (STATUS, REVIEWED):
             colour = "#2e7d32" if column == REVIEWED and item.all_reviewed else _STATUS_COLOURS.get(item.status)
             return QBrush(QColor(colour)) if colour else None
@@ -88,6 +95,8 @@ class WorklistModel(QAbstractTableModel):
             return _count(item.defects)
         if column == STATUS:
             return item.status
+        if column == DOMAIN:
+            return NOT_COMPARABLE if item.domain == "outside" else item.domain
         if not item.slices:
             return ""
         return DONE_MARK if item.all_reviewed else f"{item.reviewed}/{item.slices}"
@@ -195,6 +204,10 @@ class WorklistDialog(QDialog):
     def _loaded(self, items: list[Any]) -> None:
         current = self.table.currentIndex().row()
         self.model.set_items(items)
+        outside = sum(1 for item in items if item.domain == "outside")
+        if outside and self.source:
+            self.label.setText(f"Batch: {self.source}. {outside} of {len(items)} outside the model's training "
+                               "domain: listed last, their scores not comparable (Domain column)")
         if items:
             self.table.selectRow(min(max(current, 0), len(items) - 1))
         self.table.setFocus()

@@ -88,16 +88,20 @@ def read_fingerprint(meta: dict) -> dict | None:
 
     None for models without one (older models) or with one of a version or
     shape this ctreview does not read: they are then never flagged for it.
+    Version-1 fingerprints (before the calibrated one) are read as they are.
     """
-    from ctreview.model.domain import FINGERPRINT_VERSION
+    from ctreview.model.domain import READABLE_VERSIONS
 
     domain = meta.get("domain") if isinstance(meta, dict) else None
-    if not isinstance(domain, dict) or domain.get("version") != FINGERPRINT_VERSION:
+    if not isinstance(domain, dict) or domain.get("version") not in READABLE_VERSIONS:
         return None
-    intensity = domain.get("intensity")
-    if intensity is not None and not (isinstance(intensity, dict)
-                                      and all(isinstance(intensity.get(k), list) for k in ("median", "min", "max"))):
-        return None
+    needs = ({"intensity": ("median", "min", "max")} if domain["version"] == 1 else
+             {"intensity": ("window", "min", "max", "tolerance"), "size": ("keys", "min", "max", "tolerance")})
+    for key, lists in needs.items():
+        block = domain.get(key)
+        if block is not None and not (isinstance(block, dict) and all(isinstance(block.get(k), list)
+                                                                       for k in lists)):
+            return None
     return domain
 
 

@@ -141,6 +141,10 @@ def _summary(data: ReportData, st: dict) -> list:
 def _domain_text(domain: dict | None) -> str:
     if not domain:
         return "not checked (scored before domain checks)"
+    from ctreview.model.domain import MANY_ABOVE, verdict_of
+
+    if verdict_of(domain) == MANY_ABOVE:
+        return "inside the model's training domain, but many slices above threshold (see above)"
     if not domain.get("ok", True):
         return "OUTSIDE the model's training domain (see above)"
     if (domain.get("checks") or {}).get("fingerprint"):
@@ -153,8 +157,13 @@ def _trust(data: ReportData, st: dict) -> list:
     domain = (data.run.get("summary") or {}).get("domain") or {}
     out = []
     if domain and not domain.get("ok", True):
-        reason = clean_text(domain.get("reason", "")).removeprefix("outside the model's training domain: ")
-        out.append(_p(f"Warning: the model was not trained for volumes like this one: {reason}.", st["warn"]))
+        from ctreview.model.domain import MANY_ABOVE, OUTSIDE_PREFIX, verdict_of
+
+        reason = clean_text(domain.get("reason", "")).removeprefix(OUTSIDE_PREFIX)
+        many = verdict_of(domain) == MANY_ABOVE
+        who = "" if many else "the model was not trained for volumes like this one: "
+        text = f"Warning: {who}{reason}."
+        out.append(_p(text, st["warn"]))
     warnings = (domain.get("checks") or {}).get("warnings") or []
     if warnings:
         out.append(_p("Input warnings: " + "; ".join(clean_text(w, keep_newlines=False) for w in warnings), st["body"]))

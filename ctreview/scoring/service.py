@@ -18,7 +18,7 @@ from ctreview.io import VolumeLike, as_volume
 from ctreview.io.images import check_stack
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.detector import Detector
-from ctreview.model.domain import DomainCheck, check_scores, merge
+from ctreview.model.domain import NOT_CHECKED, DomainCheck, check_scores, merge
 from ctreview.progress import StopFlag, relay
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
@@ -122,7 +122,7 @@ def volume_domain(volume: VolumeLike, model: AnomalyModel | Detector, roi: RoiRe
     try:
         check = compare(read_fingerprint(model.meta), volume_features(volume, roi))
     except (CtreviewError, ValueError, IndexError) as exc:  # a check that cannot run must not stop scoring
-        check = DomainCheck(True, "", {"error": f"domain check not possible: {exc}"})
+        check = DomainCheck(True, "", {"error": f"domain check not possible: {exc}"}, verdict=NOT_CHECKED)
     # what loading and the ROI found doubtful travels with the run, so reports state it
     warnings = list(dict.fromkeys([*getattr(volume, "warnings", []), *roi.warnings]))
     if warnings:

@@ -193,14 +193,24 @@ def _refuse_little_data(normals: list[NormalVolume], force: bool) -> None:
 
 def _domain(normals: list[NormalVolume], fit: Part, detector: Detector, fused: list[float], profile: str,
             s: DetectorSettings) -> dict:
-    """The training data's domain fingerprint (``model.json["domain"]``, see :mod:`ctreview.model.domain`)."""
+    """The training data's domain fingerprint (``model.json["domain"]``, see :mod:`ctreview.model.domain`).
+
+    The normal slices left out of ``fit`` (the held-out ones the thresholds
+    came from) set its tolerances: they are unseen normal data, as the
+    volumes it will judge.
+    """
     from ctreview.model.domain import training_fingerprint, volume_features
 
+    fitted = {i: set(ks) for i, ks in fit}
+    held = [(i, [k for k in n.slices if k not in fitted.get(i, set())]) for i, n in enumerate(normals)]
     features = [volume_features(normals[i].volume, normals[i].roi, slices=ks) for i, ks in fit]
+    held_out = [volume_features(normals[i].volume, normals[i].roi, slices=ks) for i, ks in held if ks]
     threshold = detector.fusion.threshold
     scores = {"fpr": s.fpr, "fast": {"threshold": threshold, "slice_score_quantiles": {
         q: float(np.quantile(fused, float(q))) for q in ("0.5", "0.9", "0.99")} if fused else {}}}
-    return training_fingerprint(features, None, scores, profile=profile, tile_size=s.tile_size)
+    window = getattr(detector.scorers.get("features"), "window", None)
+    return training_fingerprint(features, None, scores, profile=profile, tile_size=s.tile_size, held=held_out,
+                                window=window)
 
 
 def _meta(s: DetectorSettings, normals: list[NormalVolume], fit: Part, held: Part, profile: str, layout: str,

@@ -93,3 +93,21 @@ def test_enter_opens_the_worst_volume_with_its_run_and_a_reviewed_volume_is_mark
     dialog.show_workspace()  # the workspace's volumes, worst first
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=20000)
     assert _cell(dialog, 0, REVIEWED) == DONE_MARK and _cell(dialog, 0, STATUS) == "scored"
+
+
+def test_volumes_outside_the_models_domain_are_listed_last_and_marked(qtbot, window, tmp_path):
+    from ctreview.batch import BatchRow
+    from ctreview.batch.table import write_table
+    from ctreview.gui.worklist import DOMAIN, NOT_COMPARABLE
+
+    reason = "outside the model's training domain: grey values inside the part 10-200 unlike its training data"
+    write_table(tmp_path, [BatchRow(str(tmp_path / "capacitor.tif"), "capacitor", status="done", worst=7.5,
+                                    domain="outside", domain_reason=reason),
+                           BatchRow(str(tmp_path / "transformer.tif"), "transformer", status="done", worst=1.2,
+                                    domain="inside")], {"out": str(tmp_path)})
+    dialog = window.open_worklist(tmp_path / "batch.json")
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 2, timeout=20000)
+    assert [_cell(dialog, r, VOLUME) for r in range(2)] == ["transformer.tif", "capacitor.tif"]
+    assert _cell(dialog, 1, DOMAIN) == NOT_COMPARABLE and _cell(dialog, 0, DOMAIN) == "inside"
+    assert dialog.model.index(1, DOMAIN).data(Qt.ItemDataRole.ToolTipRole) == reason
+    assert "1 of 2 outside the model's training domain: listed last" in dialog.label.text()
