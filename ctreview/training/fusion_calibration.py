@@ -23,11 +23,23 @@ BATCH = 8
 
 
 def cutoff(values: Sequence[float], fpr: float) -> float:
-    """The value that ``ceil(fpr * n)`` of ``values`` reach (at least one); 1.0 when there are none."""
+    """The value that ``ceil(fpr * n)`` of ``values`` reach (at least one); 1.0 when there are none.
+
+    Fewer than ``1 / fpr`` values cannot show the level that one normal slice in ``1 / fpr`` reaches: their
+    maximum is a lower quantile (the 0.83 quantile of six slices), so a scan trained on one short scan
+    flagged its own slices. There the level is extrapolated from the upper half of the values with an
+    exponential tail (median + mean excess over it x ln(0.5 / fpr)), never below the maximum.
+    """
     if not len(values):
         return 1.0
     ranked = sorted(values, reverse=True)
     value = float(ranked[min(len(ranked), max(1, math.ceil(fpr * len(ranked)))) - 1])
+    if len(ranked) * fpr < 1 and len(ranked) >= 3:
+        v = np.asarray(ranked, np.float64)
+        middle = float(np.median(v))
+        excess = v[v > middle] - middle
+        if excess.size:
+            value = max(value, middle + float(excess.mean()) * math.log(0.5 / fpr))
     return value if value > 0 else 1.0
 
 

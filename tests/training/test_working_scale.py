@@ -229,3 +229,12 @@ def test_one_binned_scan_holds_out_blocks_of_eight_full_resolution_slices():
     fit, held = split([normal], 0.25, seed=0)
     assert len(held[0][1]) >= 0.2 * view.shape[0]  # not one leftover block of two slices
     assert len(held[0][1]) % 2 == 0 and not set(fit[0][1]) & set(held[0][1])
+
+
+def test_a_threshold_set_on_few_held_out_slices_reaches_past_their_maximum():
+    from ctreview.training.fusion_calibration import cutoff
+
+    few = [0.60, 0.65, 0.70, 0.72, 0.80, 0.87]
+    assert cutoff(few, 0.01) > max(few) * 1.1  # six slices cannot show a 1-in-100 level: extrapolated
+    many = list(np.random.default_rng(0).gamma(4.0, 0.2, 200))
+    assert cutoff(many, 0.01) == sorted(many)[-2]  # 200 slices show it: the second highest, as before
