@@ -258,9 +258,9 @@ class WindowActions(TrustActions, ReviewActions):
             self._run_model, self._run_domain = self._scoring_model, event.domain or None
             self.add_warnings(list(event.roi.warnings))
             self.update_banner()
-            self._say_scoring(event.device)
+            self._say_scoring(event.device, getattr(event, "scale", ""))
 
-    def _say_scoring(self, device: str) -> None:
+    def _say_scoring(self, device: str, scale: str = "") -> None:
         """The status bar names the model scoring, why it is that one, and the device with its threads."""
         from torch import device as torch_device  # loaded by the scoring worker already: no cost here
 
@@ -268,7 +268,7 @@ class WindowActions(TrustActions, ReviewActions):
 
         why = "given with --model" if self.cli_model_selected() else "selected in the model box"
         self.statusBar().showMessage(f"Scoring with model {self.model_name(self._scoring_model)} ({why}) on "
-                                     f"{describe(torch_device(device))}", 15000)
+                                     f"{describe(torch_device(device))}" + (f"; {scale}" if scale else ""), 15000)
 
     def _on_scored(self, summary: Any) -> None:
         self.scoring.set_running(False)
@@ -279,9 +279,10 @@ class WindowActions(TrustActions, ReviewActions):
         self._run_domain = summary.domain or None
         self.update_banner()
         text = f"Scored {plural(len(scores), 'slice')} in {seconds:.1f} s; {above} above the threshold"
-        binning = (getattr(summary, "volume", None) or {}).get("binning") or [1, 1, 1]
+        volume = getattr(summary, "volume", None) or {}
+        binning = volume.get("binning") or [1, 1, 1]
         if any(int(b) > 1 for b in binning):
-            text += f"; scored binned {'x'.join(str(int(b)) for b in binning)} (the model's scale)"
+            text += f"; scored binned {'x'.join(str(int(b)) for b in binning)} (the model's working scale)"
         if self._run_domain and not self._run_domain.get("ok", True):
             text += "; the model was not trained for this volume (see the banner)"
         self.statusBar().showMessage(text, 15000)
