@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ctreview.model.scorer import Scorer, SliceInput
+from ctreview.model.scorer import RunOptions, Scorer, SliceInput
 
 RULES = ("max", "mean")
 CURVE_POSITIONS = np.linspace(0.0, 1.0, 11)
@@ -133,6 +133,18 @@ class Detector:
         raw = {name: scorer.maps(inputs) for name, scorer in self.scorers.items()}
         return [self.fusion.relative({name: raw[name][i] for name in raw}, inp.position)
                 for i, inp in enumerate(inputs)]
+
+    def configure(self, options: RunOptions) -> None:
+        """Hand a run's options to every scorer (before it scores)."""
+        for scorer in self.scorers.values():
+            scorer.configure(options)
+
+    def slice_values(self, index: int) -> dict[str, float]:
+        """What the scorers measured of slice ``index`` besides their maps, in the last :meth:`score` call."""
+        values: dict[str, float] = {}
+        for scorer in self.scorers.values():
+            values.update(scorer.slice_values(index))
+        return values
 
     def raw_maps(self, inputs: Sequence[SliceInput]) -> dict[str, list[np.ndarray]]:
         """Each scorer's maps in its own units (what calibration sets the scales on)."""

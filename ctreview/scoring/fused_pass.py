@@ -8,7 +8,7 @@ import numpy as np
 
 from ctreview.io import VolumeLike
 from ctreview.model.detector import Detector
-from ctreview.model.scorer import SliceInput
+from ctreview.model.scorer import RunOptions, SliceInput
 from ctreview.progress import StopFlag
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
@@ -32,6 +32,8 @@ def fused_pass(volume: VolumeLike, roi: RoiResult, detector: Detector, cfg: Scor
                state: _ScoringState, should_stop: StopFlag | None) -> Generator[SliceResult, None, None]:
     """Score every ROI slice with all of the detector's scorers; yield one result per slice, in order."""
     t0 = time.perf_counter()
+    detector.configure(RunOptions(search_steps=cfg.anogan_steps, lam=cfg.lam, batch_size=cfg.batch_size,
+                                  should_stop=should_stop))
     build = SliceInputs(volume, roi, detector.offsets)
     keys = sorted(roi.slices)
     step = slices_per_batch(volume.shape)
@@ -67,5 +69,7 @@ def _result(volume: VolumeLike, roi: RoiResult, detector: Detector, inp: SliceIn
     tile_scores = np.array([full[y:y + t, x:x + t].max(initial=0.0) for y, x in sroi.tiles], np.float32)
     maps = {name: _paste(m, inp, shape) for name, m in scaled.items()}
     threshold = detector.fusion.threshold
+    # the AnoGAN scorer's paper score (summed over the slice's tiles), beside the fused map statistic
+    paper = detector.slice_values(inp.index).get("anogan_paper", float("nan"))
     return SliceResult(inp.index, relative * threshold, relative, (y0, x0, y0 + t, x0 + t), list(sroi.boxes),
-                       full, tile_scores, "fast", maps=maps)
+                       full, tile_scores, "fast", paper=paper, maps=maps)

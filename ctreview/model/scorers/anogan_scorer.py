@@ -15,7 +15,7 @@ import torch
 
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.config import NetConfig
-from ctreview.model.scorer import SliceInput
+from ctreview.model.scorer import RunOptions, SliceInput
 from ctreview.roi.stitch import stitch
 from ctreview.roi.tiles import cut_tiles
 
@@ -57,6 +57,12 @@ class AnoganScorer:
             heat[~inp.mask] = 0.0
             out.append(heat.astype(np.float32))
         return out
+
+    def configure(self, options: RunOptions) -> None:
+        """Nothing of a run's options concerns this scorer."""
+
+    def slice_values(self, index: int) -> dict[str, float]:
+        return {}
 
     def state(self) -> dict[str, torch.Tensor]:
         m = self.model
