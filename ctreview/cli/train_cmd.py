@@ -9,15 +9,18 @@ ENGINES = ("fused", "anogan")
 
 
 def add_parser(subparsers) -> None:
+    from ctreview.cli._options import add_settings_flags
+    from ctreview.training.cond_gan_settings import CondGanSettings
+    from ctreview.training.detector_settings import DetectorSettings
     from ctreview.training.settings import TrainSettings
 
-    d = TrainSettings()
+    d, fused = TrainSettings(), DetectorSettings()
     p = subparsers.add_parser(
         "train", help="train an anomaly model on normal volumes",
         description="Train a model of normality and write a model folder. The default (fused) engine "
-                    "fits a deep-feature model of normality and a defect head on normal slices, then "
-                    "sets their thresholds on normal slices it held out; --engine anogan trains the "
-                    "earlier AnoGAN + f-AnoGAN encoder alone.")
+                    "fits a deep-feature model of normality, a defect head and a context-conditioned "
+                    "AnoGAN on normal slices, then sets their thresholds on normal slices it held out; "
+                    "--engine anogan trains the earlier AnoGAN + f-AnoGAN encoder alone.")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="volumes, folders of volumes, training-set folders (manifest.json), or with "
                         "--images image files and folders")
@@ -27,8 +30,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--images", action="store_true",
                    help="every file (or TIFF page) is an independent image: no context along z")
     p.add_argument("--engine", choices=ENGINES, default="fused", help="fused (default) or anogan")
-    p.add_argument("--scorers", default="features,head",
-                   help="fused engine: scorer families, from features, head, anogan (default: features,head)")
+    p.add_argument("--scorers", default=None,
+                   help="fused engine: scorer families, from features, head, anogan "
+                        f"(default: {','.join(fused.scorers)})")
     p.add_argument("--fusion", choices=("max", "mean"), default=None,
                    help="fused engine: how the scorers' scaled maps combine, per pixel (default: mean)")
     p.add_argument("--backbone", default="efficientnet-lite0",
@@ -37,12 +41,14 @@ def add_parser(subparsers) -> None:
                    help="features: local backbone weights (.safetensors, or a torch state dict)")
     p.add_argument("--head-iterations", type=int, default=None, help="fused engine: defect-head iterations")
     p.add_argument("--tile-size", type=int, default=d.tile_size, choices=TILE_SIZES)
-    p.add_argument("--latent-dim", type=int, default=d.latent_dim)
-    p.add_argument("--width", type=int, default=d.width, help="AnoGAN: channels of the first conv layer")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="AnoGAN epochs")
-    p.add_argument("--encoder-epochs", type=int, default=d.encoder_epochs, help="default: same as --epochs")
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--loss", choices=("dcgan", "wgan-gp"), default=d.loss)
+    add_settings_flags(p, CondGanSettings, prefix="anogan_")
+    p.add_argument("--latent-dim", type=int, default=d.latent_dim, help="anogan engine: size of z")
+    p.add_argument("--width", type=int, default=d.width, help="anogan engine: channels of the first conv layer")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="anogan engine: GAN epochs")
+    p.add_argument("--encoder-epochs", type=int, default=d.encoder_epochs,
+                   help="anogan engine: encoder epochs (default: same as --epochs)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="anogan engine: tiles per batch")
+    p.add_argument("--loss", choices=("dcgan", "wgan-gp"), default=d.loss, help="anogan engine: GAN loss")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--resume", action="store_true", help="anogan engine: continue from MODEL_DIR/checkpoint.pt")
@@ -70,23 +76,17 @@ class _Progress:
             self.bar.end()
 
 
-def _detector_settings(args: argparse.Namespace):
-    from dataclasses import replace
+def detector_settings(args: argparse.Namespace):
+    """The fused engine's :class:`DetectorSettings` from the flags (the train dialog builds them alike)."""
+    from dataclasses import fields
 
-    from ctreview.model.feat_extract import FeatureSettings
-    from ctreview.training.detector_settings import DetectorSettings
-    from ctreview.training.settings import TrainSettings
+    from ctreview.training.cond_gan_settings import CondGanSettings
+    from ctreview.training.detector_settings import detector_settings_from
 
-    base = DetectorSettings()
-    head = base.head if args.head_iterations is None else replace(base.head, iterations=args.head_iterations)
-    anogan = TrainSettings(tile_size=args.tile_size, latent_dim=args.latent_dim, width=args.width,
-                           epochs=args.epochs, encoder_epochs=args.encoder_epochs, batch_size=args.batch_size,
-                           loss=args.loss, seed=args.seed)
-    features = replace(base.features, backbone=args.backbone, weights=args.weights) \
-        if (args.backbone, args.weights) != (FeatureSettings().backbone, None) else base.features
-    return replace(base, scorers=tuple(s.strip() for s in args.scorers.split(",") if s.strip()),
-                   fusion=args.fusion or base.fusion, tile_size=args.tile_size, features=features, head=head,
-                   anogan=anogan, seed=args.seed)
+    values = {"scorers": args.scorers, "fusion": args.fusion, "tile_size": args.tile_size, "seed": args.seed,
+              "backbone": args.backbone, "weights": args.weights, "head_iterations": args.head_iterations}
+    values.update({f"anogan_{f.name}": getattr(args, f"anogan_{f.name}", None) for f in fields(CondGanSettings)})
+    return detector_settings_from(values)
 
 
 def _check_paths(args: argparse.Namespace) -> None:
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         from ctreview.training.detector_train import iter_train_detector
 
-        out = drain(iter_train_detector(args.inputs, args.out, _detector_settings(args), profile=profile,
+        out = drain(iter_train_detector(args.inputs, args.out, detector_settings(args), profile=profile,
                                         device=args.device, images=args.images,
                                         force=args.force), _Progress())
     model = load_model(out, "cpu")

@@ -4,7 +4,7 @@ Stages, each one a phase of :class:`~ctreview.training.TrainEvent`:
 
 1. ``features``: the deep-feature model of normality is fitted on the fit slices;
 2. ``head``: the defect head learns synthetic defects on normal tile stacks;
-3. ``gan`` / ``encoder``: an AnoGAN and its encoder, when the settings ask for one;
+3. ``cond-gan`` / ``cond-encoder``: the context-conditioned AnoGAN and its encoder;
 4. ``calibrate``: every scorer's threshold, then the fused one, on held-out normal slices.
 """
 from __future__ import annotations
@@ -75,11 +75,9 @@ def _fit_features(normals: list[NormalVolume], part: Part, s: DetectorSettings, 
     return scorer
 
 
-def _fit_head(normals: list[NormalVolume], part: Part, s: DetectorSettings, offsets: tuple[int, ...],
-              should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
-    from ctreview.model.scorers.head_scorer import HeadScorer
+def _fit_tiles(normals: list[NormalVolume], part: Part, offsets: tuple[int, ...]) -> Any:
+    """Context tile stacks of the fit slices (:class:`~ctreview.training.context.ContextTiles`)."""
     from ctreview.training.context import concat_context, volume_context_tiles
-    from ctreview.training.head_train import train_head
 
     sets = []
     for group, (index, ks) in enumerate(part):
@@ -88,7 +86,15 @@ def _fit_head(normals: list[NormalVolume], part: Part, s: DetectorSettings, offs
         keep = np.isin(tiles.slices, ks)
         sets.append(type(tiles)(tiles.tiles[keep], tiles.masks[keep], tiles.slices[keep], tiles.positions[keep],
                                 tiles.groups[keep], tiles.offsets))
-    data = concat_context(sets)
+    return concat_context(sets)
+
+
+def _fit_head(normals: list[NormalVolume], part: Part, s: DetectorSettings, offsets: tuple[int, ...],
+              should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
+    from ctreview.model.scorers.head_scorer import HeadScorer
+    from ctreview.training.head_train import train_head
+
+    data = _fit_tiles(normals, part, offsets)
     stream = train_head(data, s.head, should_stop=should_stop)
     while True:
         try:
@@ -101,19 +107,37 @@ def _fit_head(normals: list[NormalVolume], part: Part, s: DetectorSettings, offs
     return HeadScorer(result.model)
 
 
-def _fit_anogan(normals: list[NormalVolume], part: Part, s: DetectorSettings, out: Path, device: Any,
-                profile: Any, should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
-    from ctreview.model.scorers.anogan_scorer import AnoganScorer
-    from ctreview.roi import cut_tiles
-    from ctreview.training.anogan import iter_fit_gan
+def _fit_anogan(normals: list[NormalVolume], part: Part, s: DetectorSettings, offsets: tuple[int, ...],
+                device: Any, should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
+    """Train the context-conditioned AnoGAN (G, D, then the izi_f encoder) on the fit slices' tile stacks.
 
-    tiles = [cut_tiles(normals[i].volume.slice(k), normals[i].roi.slices[k].tiles, s.tile_size).astype(np.float32)
-             for i, ks in part for k in ks if normals[i].roi.slices[k].tiles]
-    ckpt = out / "checkpoint.pt"
-    model = yield from iter_fit_gan(np.concatenate(tiles), s.anogan, profile=profile, device=device,
-                                    checkpoint=ckpt, should_stop=should_stop)
-    ckpt.unlink(missing_ok=True)
-    return AnoganScorer(model, contrast=s.anogan_contrast)
+    Phases ``cond-gan`` and ``cond-encoder``; a collapse warning is logged and
+    kept in the scorer's config (``warnings``). Images (no offsets) train the
+    same networks with no context channels.
+    """
+    from ctreview.model.scorers.cond_anogan_scorer import CondAnoganScorer
+    from ctreview.training.cond_gan import GanWarning, iter_train_cond_gan
+
+    data = _fit_tiles(normals, part, offsets)
+    if len(data) == 0:
+        raise CtreviewError(None, "the normal slices have no ROI tiles for the AnoGAN")
+    settings = replace(s.anogan, tile_size=s.tile_size)
+    stream = iter_train_cond_gan(data.tiles, settings, should_stop=should_stop)
+    warnings: list[str] = []
+    while True:
+        try:
+            event = next(stream)
+        except StopIteration as stop:
+            gan = stop.value
+            break
+        if isinstance(event, GanWarning):
+            warnings.append(event.message)
+        else:
+            yield event
+    nets = [net.to(device) for net in (gan.generator, gan.discriminator, gan.encoder)]
+    scorer = CondAnoganScorer(*nets, gan.window, offsets, steps=settings.search_steps)
+    scorer.warnings = warnings
+    return scorer
 
 
 def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings | None = None, *,
@@ -141,7 +165,7 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
     Yields
     ------
     TrainEvent
-        Phases ``features``, ``head``, ``gan``/``encoder``, ``calibrate``, ``done``.
+        Phases ``features``, ``head``, ``cond-gan``/``cond-encoder``, ``calibrate``, ``done``.
 
     Returns
     -------
@@ -168,7 +192,7 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
     if "head" in s.scorers:
         scorers["head"] = yield from _fit_head(normals, fit, s, offsets, should_stop)
     if "anogan" in s.scorers:
-        scorers["anogan"] = yield from _fit_anogan(normals, fit, s, out, dev, profile, should_stop)
+        scorers["anogan"] = yield from _fit_anogan(normals, fit, s, offsets, dev, should_stop)
     prof_name = str(getattr(normals[0].roi.profile, "name", profile))
     detector = Detector(scorers, Fusion(rule=s.fusion, fpr=s.fpr), offsets=offsets, layout=layout,
                         profile=prof_name, tile_size=s.tile_size, device=dev)

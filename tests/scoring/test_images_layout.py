@@ -106,3 +106,9 @@ def test_batch_scores_each_folder_of_images_as_a_set_and_ranks_the_one_with_a_sp
     assert main(["batch", "--images", str(tmp_path / "in"), "--model", str(model), "--out", str(out),
                  "--device", "cpu"]) == 0                                       # a rerun keeps both runs
     assert [r["status"] for r in json.loads((out / "batch.json").read_text())["volumes"]] == ["skipped", "skipped"]
+
+
+def test_an_images_model_holds_the_anogan_without_context(image_model):
+    model, _ = image_model
+    anogan = json.loads((model / "model.json").read_text())["detector"]["scorers"]["anogan"]
+    assert anogan["variant"] == "conditioned" and anogan["offsets"] == []

@@ -64,6 +64,7 @@ class CondAnoganScorer:
         self.offsets = tuple(int(o) for o in offsets)
         self.steps, self.lam, self.sigma, self.batch_size = int(steps), float(lam), float(sigma), int(batch_size)
         self.run = RunOptions()
+        self.warnings: list[str] = []
         self._values: dict[int, dict[str, float]] = {}
 
     @property
@@ -138,7 +139,7 @@ class CondAnoganScorer:
     def config(self) -> dict[str, Any]:
         return {"family": "anogan", "variant": "conditioned", "net": self.generator.config.to_dict(),
                 "offsets": list(self.offsets), "window": list(self.window), "steps": self.steps, "lam": self.lam,
-                "sigma": self.sigma, "batch_size": self.batch_size}
+                "sigma": self.sigma, "batch_size": self.batch_size, "warnings": list(self.warnings)}
 
 
 def _stack_tiles(stack: np.ndarray, tiles: list[tuple[int, int]], tile_size: int) -> np.ndarray:
