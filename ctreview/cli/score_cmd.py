@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
     from ctreview.scoring import resolve_model, run_scoring
 
     model, roi = resolve_model(volume, args.model, profile=settings.profile, device=args.device)
+    for note in getattr(model, "notes", ()):
+        print(f"note: {note}", file=sys.stderr)
     maps = tuple(getattr(model, "scorers", {})) if args.maps == "all" else \
         tuple(m.strip() for m in args.maps.split(",") if m.strip())
     workspace = None

@@ -9,12 +9,16 @@ ENGINES = ("fused", "anogan")
 
 
 def add_parser(subparsers) -> None:
+    from dataclasses import fields
+
     from ctreview.cli._options import add_settings_flags
     from ctreview.training.cond_gan_settings import CondGanSettings
     from ctreview.training.detector_settings import DetectorSettings
     from ctreview.training.settings import TrainSettings
 
-    d, fused = TrainSettings(), DetectorSettings()
+    d = TrainSettings()
+    # the field's default, not DetectorSettings(): building one imports torch (the features' settings)
+    scorers = next(f.default for f in fields(DetectorSettings) if f.name == "scorers")
     p = subparsers.add_parser(
         "train", help="train an anomaly model on normal volumes",
         description="Train a model of normality and write a model folder. The default (fused) engine "
@@ -32,7 +36,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--engine", choices=ENGINES, default="fused", help="fused (default) or anogan")
     p.add_argument("--scorers", default=None,
                    help="fused engine: scorer families, from features, head, anogan "
-                        f"(default: {','.join(fused.scorers)})")
+                        f"(default: {','.join(scorers)})")
     p.add_argument("--fusion", choices=("max", "mean"), default=None,
                    help="fused engine: how the scorers' scaled maps combine, per pixel (default: mean)")
     p.add_argument("--backbone", default="efficientnet-lite0",

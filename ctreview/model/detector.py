@@ -91,9 +91,13 @@ class Detector:
     meta : dict
         ``model.json``.
     device : torch.device
+    statistic : str
+        ``"fused"``, or the statistic a format-1 AnoGAN was calibrated with.
+    notes : list of str
+        What the user should know about how the model is scored (one line each).
     """
 
-    statistic = "fused"
+    statistic: str = "fused"
 
     def __init__(self, scorers: dict[str, Scorer], fusion: Fusion, *, offsets: Sequence[int] = (),
                  layout: str = "volume", profile: str = "whole-part", tile_size: int = 64,
@@ -105,6 +109,7 @@ class Detector:
         self.layout, self._profile, self._tile_size = layout, profile, int(tile_size)
         self.meta = dict(meta or {})
         self.device = torch.device(device)
+        self.notes: list[str] = []
 
     @property
     def path(self) -> Path | None:

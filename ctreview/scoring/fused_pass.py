@@ -28,11 +28,21 @@ def slices_per_batch(shape: tuple[int, ...]) -> int:
     return max(1, min(SLICES_PER_BATCH, PIXELS_PER_BATCH // max(1, int(shape[1]) * int(shape[2]))))
 
 
+def search_depth(cfg: ScoringSettings) -> int | None:
+    """The AnoGAN scorer's search depth of a run: ``anogan_steps``, else the search of mode ``anogan``.
+
+    None keeps each model's own depth (every other mode).
+    """
+    if cfg.anogan_steps is not None:
+        return int(cfg.anogan_steps)
+    return cfg.search_steps if cfg.mode == "anogan" else None
+
+
 def fused_pass(volume: VolumeLike, roi: RoiResult, detector: Detector, cfg: ScoringSettings,
                state: _ScoringState, should_stop: StopFlag | None) -> Generator[SliceResult, None, None]:
     """Score every ROI slice with all of the detector's scorers; yield one result per slice, in order."""
     t0 = time.perf_counter()
-    detector.configure(RunOptions(search_steps=cfg.anogan_steps, lam=cfg.lam, batch_size=cfg.batch_size,
+    detector.configure(RunOptions(search_steps=search_depth(cfg), lam=cfg.lam, batch_size=cfg.batch_size,
                                   should_stop=should_stop))
     build = SliceInputs(volume, roi, detector.offsets)
     keys = sorted(roi.slices)
