@@ -31,7 +31,8 @@ def image_model(tmp_path_factory):
         Image.fromarray(_tile_photo(k)).save(normal / f"good_{k:02d}.png")
     model = root / "model"
     assert main(["train", "--images", str(normal), "--out", str(model), "--tile-size", "32",
-                 "--head-iterations", "40", "--device", "cpu"]) == 0
+                 "--head-iterations", "40", "--device", "cpu",
+                 "--anogan-iterations", "40", "--anogan-encoder-iterations", "20"]) == 0
     return model, root
 
 
