@@ -58,5 +58,7 @@ class CondGanSettings:
     stop_on_collapse: bool = _fixed(False)
     percentiles: tuple[float, float] = _fixed((0.5, 99.5))
     seed: int = _fixed(0)
+    max_tiles: int = _opt(20000, "AnoGAN: at most this many tile stacks of the fit slices are kept (a seeded "
+                                 "sample), so memory stays bounded on large volumes")
     search_steps: int = _opt(0, "AnoGAN: latent-search steps the scorer takes from E(x, c) by default "
                                 "(0: the encoder alone, f-AnoGAN)")

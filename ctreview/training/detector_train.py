@@ -75,9 +75,11 @@ def _fit_features(normals: list[NormalVolume], part: Part, s: DetectorSettings, 
     return scorer
 
 
-def _fit_tiles(normals: list[NormalVolume], part: Part, offsets: tuple[int, ...]) -> Any:
-    """Context tile stacks of the fit slices (:class:`~ctreview.training.context.ContextTiles`)."""
+def _fit_head(normals: list[NormalVolume], part: Part, s: DetectorSettings, offsets: tuple[int, ...],
+              should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
+    from ctreview.model.scorers.head_scorer import HeadScorer
     from ctreview.training.context import concat_context, volume_context_tiles
+    from ctreview.training.head_train import train_head
 
     sets = []
     for group, (index, ks) in enumerate(part):
@@ -86,15 +88,7 @@ def _fit_tiles(normals: list[NormalVolume], part: Part, offsets: tuple[int, ...]
         keep = np.isin(tiles.slices, ks)
         sets.append(type(tiles)(tiles.tiles[keep], tiles.masks[keep], tiles.slices[keep], tiles.positions[keep],
                                 tiles.groups[keep], tiles.offsets))
-    return concat_context(sets)
-
-
-def _fit_head(normals: list[NormalVolume], part: Part, s: DetectorSettings, offsets: tuple[int, ...],
-              should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
-    from ctreview.model.scorers.head_scorer import HeadScorer
-    from ctreview.training.head_train import train_head
-
-    data = _fit_tiles(normals, part, offsets)
+    data = concat_context(sets)
     stream = train_head(data, s.head, should_stop=should_stop)
     while True:
         try:
@@ -107,22 +101,22 @@ def _fit_head(normals: list[NormalVolume], part: Part, s: DetectorSettings, offs
     return HeadScorer(result.model)
 
 
-def _fit_anogan(normals: list[NormalVolume], part: Part, s: DetectorSettings, offsets: tuple[int, ...],
-                device: Any, should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
+def _fit_anogan(normals: list[NormalVolume], part: Part, s: DetectorSettings, out: Path, device: Any,
+                profile: Any, should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
     """Train the context-conditioned AnoGAN (G, D, then the izi_f encoder) on the fit slices' tile stacks.
 
     Phases ``cond-gan`` and ``cond-encoder``; a collapse warning is logged and
-    kept in the scorer's config (``warnings``). Images (no offsets) train the
-    same networks with no context channels.
+    kept in the scorer's config (``warnings``). Independent images (no
+    context along z) train the same networks with no context channels.
+    ``out`` and ``profile`` are not needed (the family keeps no checkpoint).
     """
     from ctreview.model.scorers.cond_anogan_scorer import CondAnoganScorer
     from ctreview.training.cond_gan import GanWarning, iter_train_cond_gan
 
-    data = _fit_tiles(normals, part, offsets)
-    if len(data) == 0:
-        raise CtreviewError(None, "the normal slices have no ROI tiles for the AnoGAN")
+    offsets = () if normals[0].volume.layout == "images" else tuple(s.offsets)
     settings = replace(s.anogan, tile_size=s.tile_size)
-    stream = iter_train_cond_gan(data.tiles, settings, should_stop=should_stop)
+    stacks = _anogan_stacks(normals, part, offsets, settings.max_tiles, settings.seed)
+    stream = iter_train_cond_gan(stacks, settings, should_stop=should_stop)
     warnings: list[str] = []
     while True:
         try:
@@ -138,6 +132,24 @@ def _fit_anogan(normals: list[NormalVolume], part: Part, s: DetectorSettings, of
     scorer = CondAnoganScorer(*nets, gan.window, offsets, steps=settings.search_steps)
     scorer.warnings = warnings
     return scorer
+
+
+def _anogan_stacks(normals: list[NormalVolume], part: Part, offsets: tuple[int, ...], limit: int,
+                   seed: int) -> np.ndarray:
+    """Context tile stacks ``(n, 1 + K, T, T)`` of the fit slices, at most ``limit`` (a seeded sample)."""
+    from ctreview.training.context import volume_context_tiles
+
+    parts = []
+    for group, (index, ks) in enumerate(part):
+        n = normals[index]
+        tiles = volume_context_tiles(n.volume, n.roi, offsets, group=group)
+        parts.append(tiles.tiles[np.isin(tiles.slices, ks)])
+    stacks = np.concatenate(parts) if parts else np.zeros((0, 1 + len(offsets), 1, 1), np.float32)
+    if len(stacks) == 0:
+        raise CtreviewError(None, "the normal slices have no ROI tiles for the AnoGAN")
+    if len(stacks) > limit:  # the GAN sees iterations x batch stacks whatever the data; memory stays bounded
+        stacks = stacks[np.sort(np.random.default_rng(seed).choice(len(stacks), limit, replace=False))]
+    return stacks
 
 
 def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings | None = None, *,
@@ -192,7 +204,7 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
     if "head" in s.scorers:
         scorers["head"] = yield from _fit_head(normals, fit, s, offsets, should_stop)
     if "anogan" in s.scorers:
-        scorers["anogan"] = yield from _fit_anogan(normals, fit, s, offsets, dev, should_stop)
+        scorers["anogan"] = yield from _fit_anogan(normals, fit, s, out, dev, profile, should_stop)
     prof_name = str(getattr(normals[0].roi.profile, "name", profile))
     detector = Detector(scorers, Fusion(rule=s.fusion, fpr=s.fpr), offsets=offsets, layout=layout,
                         profile=prof_name, tile_size=s.tile_size, device=dev)
