@@ -45,14 +45,14 @@ def add_parser(subparsers) -> None:
                    help="features: local backbone weights (.safetensors, or a torch state dict)")
     p.add_argument("--head-iterations", type=int, default=None, help="fused engine: defect-head iterations")
     p.add_argument("--tile-size", type=int, default=d.tile_size, choices=TILE_SIZES)
+    p.add_argument("--latent-dim", type=int, default=d.latent_dim)
+    p.add_argument("--width", type=int, default=d.width, help="AnoGAN: channels of the first conv layer")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="AnoGAN epochs")
+    p.add_argument("--encoder-epochs", type=int, default=d.encoder_epochs, help="default: same as --epochs")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--loss", choices=("dcgan", "wgan-gp"), default=d.loss)
+    # --latent-dim .. --loss are the --engine anogan model's; the fused engine's AnoGAN family has its own
     add_settings_flags(p, CondGanSettings, prefix="anogan_")
-    p.add_argument("--latent-dim", type=int, default=d.latent_dim, help="anogan engine: size of z")
-    p.add_argument("--width", type=int, default=d.width, help="anogan engine: channels of the first conv layer")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="anogan engine: GAN epochs")
-    p.add_argument("--encoder-epochs", type=int, default=d.encoder_epochs,
-                   help="anogan engine: encoder epochs (default: same as --epochs)")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="anogan engine: tiles per batch")
-    p.add_argument("--loss", choices=("dcgan", "wgan-gp"), default=d.loss, help="anogan engine: GAN loss")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--resume", action="store_true", help="anogan engine: continue from MODEL_DIR/checkpoint.pt")
@@ -80,7 +80,7 @@ class _Progress:
             self.bar.end()
 
 
-def detector_settings(args: argparse.Namespace):
+def _detector_settings(args: argparse.Namespace):
     """The fused engine's :class:`DetectorSettings` from the flags (the train dialog builds them alike)."""
     from dataclasses import fields
 
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         from ctreview.training.detector_train import iter_train_detector
 
-        out = drain(iter_train_detector(args.inputs, args.out, detector_settings(args), profile=profile,
+        out = drain(iter_train_detector(args.inputs, args.out, _detector_settings(args), profile=profile,
                                         device=args.device, images=args.images,
                                         force=args.force), _Progress())
     model = load_model(out, "cpu")

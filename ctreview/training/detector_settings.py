@@ -106,7 +106,8 @@ def detector_settings_from(values: Mapping[str, Any]) -> DetectorSettings:
     Keys, all optional (absent or None keeps the default): ``scorers`` (a
     tuple or a comma-separated string), ``fusion``, ``tile_size``, ``seed``,
     ``backbone``, ``weights``, ``head_iterations``, and ``anogan_<field>`` for
-    any field of :class:`~ctreview.training.cond_gan_settings.CondGanSettings`.
+    any field of :class:`~ctreview.training.cond_gan_settings.CondGanSettings`;
+    any other field of :class:`DetectorSettings` by its name.
     Both front ends go through here, so one request makes one model.
     """
     from ctreview.training.cond_gan_settings import CondGanSettings
@@ -126,5 +127,9 @@ def detector_settings_from(values: Mapping[str, Any]) -> DetectorSettings:
     features = base.features
     if given.get("backbone") not in (None, features.backbone) or given.get("weights") is not None:
         features = replace(features, backbone=given.get("backbone", features.backbone), weights=given.get("weights"))
+    # any other field of DetectorSettings given by name is taken as it is
+    direct = {f.name: given[f.name] for f in fields(DetectorSettings)
+              if f.name in given and f.name not in ("scorers", "fusion", "tile_size", "seed", "head", "anogan",
+                                                    "features")}
     return replace(base, scorers=tuple(scorers), fusion=str(given.get("fusion", base.fusion)), tile_size=tile_size,
-                   seed=seed, head=head, anogan=anogan, features=features)
+                   seed=seed, head=head, anogan=anogan, features=features, **direct)
