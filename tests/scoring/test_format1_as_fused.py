@@ -47,3 +47,22 @@ def test_the_fused_form_of_a_format_1_model_scores_close_to_its_own_pass(tiny_da
     ks = sorted(b)
     assert np.corrcoef([b[k] for k in ks], [a[k] for k in ks])[0, 1] > 0.8
     assert max(ks, key=b.get) in sorted(ks, key=a.get, reverse=True)[:3]
+
+
+def test_an_unconditioned_anogan_scorer_config_without_a_variant_still_loads(tiny_data, tiny_model):
+    from ctreview.io import open_volume
+    from ctreview.model import load_model
+    from ctreview.model.scorers import load_scorer
+    from ctreview.model.scorers.anogan_scorer import AnoganScorer
+    from ctreview.scoring.inputs import SliceInputs
+    from ctreview.scoring.settings import ScoringSettings
+    from ctreview.scoring.stream import find_roi
+
+    scorer = AnoganScorer(load_model(tiny_model, "cpu"), contrast=False)
+    config = {k: v for k, v in scorer.config().items() if k not in ("variant", "statistic")}  # as first written
+    again = load_scorer("anogan", config, scorer.state(), "cpu")
+    assert isinstance(again, AnoganScorer) and again.statistic == "residual"
+    with open_volume(tiny_data / "transformer_normal_000.tif") as volume:
+        roi = find_roi(volume, scorer.model, ScoringSettings())
+        inp = SliceInputs(volume, roi, ())(sorted(roi.slices)[5])
+    np.testing.assert_allclose(again.maps([inp])[0], scorer.maps([inp])[0], atol=1e-5)
