@@ -273,6 +273,10 @@ class WindowActions(TrustActions, ReviewActions):
             text += f"; scored binned {'x'.join(str(int(b)) for b in binning)} (the model's scale)"
         if self._run_domain and not self._run_domain.get("ok", True):
             text += "; the model was not trained for this volume (see the banner)"
+        model = getattr(summary, "model", None) or {}
+        if int(model.get("format_version") or 2) == 1:
+            text += (f"; model {model.get('name')} is an AnoGAN model of format 1: scored as a fused model "
+                     "with one AnoGAN scorer")
         self.statusBar().showMessage(text, 15000)
         order = self.slice_list.proxy.slices_in_order()
         if order and self.session.current == self._slice_at_start:
