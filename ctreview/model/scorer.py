@@ -45,6 +45,11 @@ class SliceInput:
         The part's centre (y, x) in crop coordinates.
     angle : float
         Direction of the part's major axis, degrees from +x towards +y (0 when unknown).
+    context_slices : tuple of int
+        The slice index of each context entry (an offset beyond the ROI's slices
+        takes the nearest ROI slice, so an index may repeat); empty when unknown.
+    context_tiles : tuple of list of (int, int)
+        Each context slice's own ROI tiles, in crop coordinates; empty when unknown.
     """
 
     index: int
@@ -57,6 +62,8 @@ class SliceInput:
     offsets: tuple[int, ...] = ()
     center: tuple[float, float] = (0.0, 0.0)
     angle: float = 0.0
+    context_slices: tuple[int, ...] = ()
+    context_tiles: tuple[list[tuple[int, int]], ...] = ()
 
     @property
     def stack(self) -> np.ndarray:

@@ -24,7 +24,7 @@ def test_a_format_1_model_folder_scores_through_the_cli_and_says_how(tiny_data, 
     assert len(rows) > 8 and all(float(r["paper_score"]) > 0 for r in rows)
 
 
-def test_the_fused_form_of_a_format_1_model_scores_close_to_its_own_pass(tiny_data, tiny_model):
+def test_the_fused_form_of_a_format_1_model_scores_as_its_own_pass(tiny_data, tiny_model):
     from helpers_model import drain
 
     from ctreview.io import open_volume
@@ -45,8 +45,8 @@ def test_the_fused_form_of_a_format_1_model_scores_close_to_its_own_pass(tiny_da
     a = {r.index: r.score for r in after}
     assert a.keys() == b.keys()
     ks = sorted(b)
-    assert np.corrcoef([b[k] for k in ks], [a[k] for k in ks])[0, 1] > 0.8
-    assert max(ks, key=b.get) in sorted(ks, key=a.get, reverse=True)[:3]
+    # the same z-contrast, neighbour for neighbour: the same scores
+    np.testing.assert_allclose([a[k] for k in ks], [b[k] for k in ks], rtol=1e-4, atol=1e-6)
 
 
 def test_an_unconditioned_anogan_scorer_config_without_a_variant_still_loads(tiny_data, tiny_model):

@@ -103,13 +103,31 @@ class AnoganScorer:
                     out.append(stitch(tiles, inp.tiles, inp.image.shape, inp.mask) * np.float32(self._search_scale()))
                     continue
                 heat = stitch(tiles, inp.tiles, inp.image.shape, None, sigma=0.0)
-            if self.contrast and len(inp.context):
-                # the neighbours as calibrated: their residual from the encoder alone
-                near = [self._encoder_residual(c, inp.tiles) for c in inp.context]
+            near = self._neighbours(inp) if self.contrast else []
+            if near:
                 heat = heat - np.median(np.stack(near), axis=0)
             np.maximum(heat, 0.0, out=heat)
             heat[~inp.mask] = 0.0
             out.append((heat * np.float32(self._search_scale())).astype(np.float32))
+        return out
+
+    def _neighbours(self, inp: SliceInput) -> list[np.ndarray]:
+        """The neighbours' encoder residuals, as the z-contrast was calibrated.
+
+        Each ROI slice ``gap``..``reach`` away (the context offsets' range) counts
+        once, with its own tiles; without the context's indices every context
+        crop counts, on this slice's tiles.
+        """
+        if not inp.context_slices:
+            return [self._encoder_residual(c, inp.tiles) for c in inp.context]
+        reach = [abs(o) for o in inp.offsets]
+        gap, far = min(reach, default=0), max(reach, default=0)
+        out, seen = [], set()
+        for crop, j, tiles in zip(inp.context, inp.context_slices, inp.context_tiles):
+            if j in seen or not tiles or not gap <= abs(j - inp.index) <= far:
+                continue  # a padded repeat, a slice without tiles, or one nearer than the gap
+            seen.add(j)
+            out.append(self._encoder_residual(crop, tiles))
         return out
 
     @staticmethod
