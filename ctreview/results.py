@@ -39,7 +39,9 @@ class SliceResult:
     stage : str
         ``"fast"``, ``"anogan"`` or ``"refined"``.
     paper : float
-        AnoGAN's summed score (Schlegl et al.) of the slice's worst tile, for comparison.
+        AnoGAN's paper score (Schlegl et al.), for comparison with the map statistic:
+        a fused model's AnoGAN scorer gives the loss at the final z summed over the
+        slice's tiles; the format-1 passes give that of the slice's worst tile.
     paper_relative : float
         ``paper`` over its own calibrated threshold (NaN when uncalibrated).
     maps : dict of str -> ndarray, each (y, x) float32

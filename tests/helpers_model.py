@@ -104,14 +104,20 @@ def shared_tiny_model(tmp_path_factory) -> Path:
 
 
 def tiny_detector_settings():
-    """Settings of a tiny fused model (seconds to train): small head, a fifth of the patches kept."""
+    """Settings of a tiny fused model (seconds to train): small head, a fifth of the patches kept.
+
+    Features and head only (the shared tiny model's tests predate the AnoGAN scorer); a test that
+    wants the AnoGAN too passes ``scorers=(..., "anogan")`` and gets a tiny one.
+    """
     from dataclasses import replace
 
     from ctreview.training.detector_settings import DetectorSettings
 
-    base = DetectorSettings(tile_size=32)
+    base = DetectorSettings(tile_size=32, scorers=("features", "head"))
     return replace(base, features=replace(base.features, coreset_ratio=0.2),
-                   head=replace(base.head, iterations=40, widths=(8, 16, 16), eval_every=20, batch_size=8))
+                   head=replace(base.head, iterations=40, widths=(8, 16, 16), eval_every=20, batch_size=8),
+                   anogan=replace(base.anogan, tile_size=32, latent_dim=16, width=8, iterations=40,
+                                  encoder_iterations=20, batch_size=8, eval_every=20))
 
 
 def train_tiny_detector(data, out_dir, **changes):

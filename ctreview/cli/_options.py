@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-def _flag(spec: dataclasses.Field) -> str:
-    return str(spec.metadata.get("flag") or "--" + spec.name.replace("_", "-"))
+def _flag(spec: dataclasses.Field, prefix: str = "") -> str:
+    return str(spec.metadata.get("flag") or "--" + (prefix + spec.name).replace("_", "-"))
 
 
 def _kind(cls: type, name: str) -> type:
@@ -25,8 +25,13 @@ def _kind(cls: type, name: str) -> type:
     return args[0] if args else hint
 
 
-def add_settings_flags(parser: argparse.ArgumentParser, cls: type, *, skip: tuple[str, ...] = ()) -> None:
-    """Add one flag per field of the dataclass ``cls`` (defaults shown from ``cls()``)."""
+def add_settings_flags(parser: argparse.ArgumentParser | Any, cls: type, *, skip: tuple[str, ...] = (),
+                       prefix: str = "") -> None:
+    """Add one flag per field of the dataclass ``cls`` (defaults shown from ``cls()``).
+
+    ``prefix`` (e.g. ``"anogan_"``) goes before every flag's name and destination,
+    for the settings of one family among others.
+    """
     defaults = cls()
     for spec in dataclasses.fields(cls):
         if spec.name in skip or not spec.metadata.get("cli", True):
@@ -35,7 +40,7 @@ def add_settings_flags(parser: argparse.ArgumentParser, cls: type, *, skip: tupl
         text = str(spec.metadata.get("help", spec.name))
         if default is not None:
             text += f" (default: {default})"
-        parser.add_argument(_flag(spec), dest=spec.name, type=_kind(cls, spec.name), default=None,
+        parser.add_argument(_flag(spec, prefix), dest=prefix + spec.name, type=_kind(cls, spec.name), default=None,
                             choices=spec.metadata.get("choices"), help=text)
 
 

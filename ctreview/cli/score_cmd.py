@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"model: {model_choice(model, roi, settings.profile)}", file=sys.stderr)
     print(f"device: {describe(model.device)}", file=sys.stderr)
+    for note in getattr(model, "notes", ()):
+        print(f"note: {note}", file=sys.stderr)
     maps = tuple(getattr(model, "scorers", {})) if args.maps == "all" else \
         tuple(m.strip() for m in args.maps.split(",") if m.strip())
     workspace = None

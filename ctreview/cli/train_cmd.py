@@ -9,15 +9,22 @@ ENGINES = ("fused", "anogan")
 
 
 def add_parser(subparsers) -> None:
+    from dataclasses import fields
+
+    from ctreview.cli._options import add_settings_flags
+    from ctreview.training.cond_gan_settings import CondGanSettings
+    from ctreview.training.detector_settings import DetectorSettings
     from ctreview.training.settings import TrainSettings
 
     d = TrainSettings()
+    # the field's default, not DetectorSettings(): building one imports torch (the features' settings)
+    scorers = next(f.default for f in fields(DetectorSettings) if f.name == "scorers")
     p = subparsers.add_parser(
         "train", help="train an anomaly model on normal volumes",
         description="Train a model of normality and write a model folder. The default (fused) engine "
-                    "fits a deep-feature model of normality and a defect head on normal slices, then "
-                    "sets their thresholds on normal slices it held out; --engine anogan trains the "
-                    "earlier AnoGAN + f-AnoGAN encoder alone.")
+                    "fits a deep-feature model of normality, a defect head and a context-conditioned "
+                    "AnoGAN on normal slices, then sets their thresholds on normal slices it held out; "
+                    "--engine anogan trains the earlier AnoGAN + f-AnoGAN encoder alone.")
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help="volumes, folders of volumes, training-set folders (manifest.json), or with "
                         "--images image files and folders")
@@ -27,8 +34,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--images", action="store_true",
                    help="every file (or TIFF page) is an independent image: no context along z")
     p.add_argument("--engine", choices=ENGINES, default="fused", help="fused (default) or anogan")
-    p.add_argument("--scorers", default="features,head",
-                   help="fused engine: scorer families, from features, head, anogan (default: features,head)")
+    p.add_argument("--scorers", default=None,
+                   help="fused engine: scorer families, from features, head, anogan "
+                        f"(default: {','.join(scorers)})")
     p.add_argument("--fusion", choices=("max", "mean"), default=None,
                    help="fused engine: how the scorers' scaled maps combine, per pixel (default: mean)")
     p.add_argument("--backbone", default="efficientnet-lite0",
@@ -52,6 +60,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--encoder-epochs", type=int, default=d.encoder_epochs, help="default: same as --epochs")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--loss", choices=("dcgan", "wgan-gp"), default=d.loss)
+    # --latent-dim .. --loss are the --engine anogan model's; the fused engine's AnoGAN family has its own
+    add_settings_flags(p, CondGanSettings, prefix="anogan_")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, mps")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--resume", action="store_true", help="anogan engine: continue from MODEL_DIR/checkpoint.pt")
@@ -83,26 +93,16 @@ class _Progress:
 
 
 def _detector_settings(args: argparse.Namespace):
-    from dataclasses import replace
+    """The fused engine's :class:`DetectorSettings` from the flags (the train dialog builds them alike)."""
+    from dataclasses import fields
 
-    from ctreview.model.feat_extract import FeatureSettings
-    from ctreview.training.detector_settings import DetectorSettings
-    from ctreview.training.settings import TrainSettings
+    from ctreview.training.cond_gan_settings import CondGanSettings
+    from ctreview.training.detector_settings import detector_settings_from
 
-    base = DetectorSettings()
-    head = base.head if args.head_iterations is None else replace(base.head, iterations=args.head_iterations)
-    anogan = TrainSettings(tile_size=args.tile_size, latent_dim=args.latent_dim, width=args.width,
-                           epochs=args.epochs, encoder_epochs=args.encoder_epochs, batch_size=args.batch_size,
-                           loss=args.loss, seed=args.seed)
-    features = replace(base.features, backbone=args.backbone, weights=args.weights) \
-        if (args.backbone, args.weights) != (FeatureSettings().backbone, None) else base.features
-    from ctreview.training.memory import parse_size
-
-    base = replace(base, max_side=args.working_size or base.max_side, binning=args.binning,
-                   memory=None if args.memory is None else parse_size(args.memory))
-    return replace(base, scorers=tuple(s.strip() for s in args.scorers.split(",") if s.strip()),
-                   fusion=args.fusion or base.fusion, tile_size=args.tile_size, features=features, head=head,
-                   anogan=anogan, seed=args.seed)
+    values = {"scorers": args.scorers, "fusion": args.fusion, "tile_size": args.tile_size, "seed": args.seed,
+              "backbone": args.backbone, "weights": args.weights, "head_iterations": args.head_iterations}
+    values.update({f"anogan_{f.name}": getattr(args, f"anogan_{f.name}", None) for f in fields(CondGanSettings)})
+    return detector_settings_from(values)
 
 
 def _check_paths(args: argparse.Namespace) -> None:

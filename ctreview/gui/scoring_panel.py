@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QWidget
 
 from ctreview.scoring.settings import MODES
 
@@ -18,6 +18,9 @@ _MODE_TIPS = {
 
 ENGINE_ROLE = 257
 """Item data role (Qt.UserRole + 1) of a listed model's engine."""
+SCORERS_ROLE = 258
+"""Item data role (Qt.UserRole + 2) of a listed model's scorer families (comma-separated)."""
+MAX_STEPS = 2000
 
 
 def model_label(info: Any) -> str:
@@ -68,6 +71,12 @@ class ScoringPanel(QWidget):
         for i, mode in enumerate(MODES):
             self.mode.addItem(mode)
             self.mode.setItemData(i, _MODE_TIPS[mode], 3)  # 3 = ToolTipRole
+        self.depth = QSpinBox()
+        self.depth.setRange(-1, MAX_STEPS)
+        self.depth.setValue(-1)
+        self.depth.setSpecialValueText("model's")  # shown at -1: the depth stored in the model
+        self.depth.setToolTip("AnoGAN scorer: latent-search steps from the encoder's z "
+                              "(0: encoder alone, f-AnoGAN; 500: the seeds' AnoGAN; model's: as trained)")
         self.run_button = QPushButton("Score")
         self.run_button.setToolTip("Score every slice of the volume with the chosen model")
         self.run_button.clicked.connect(self._run_or_cancel)
@@ -90,6 +99,8 @@ class ScoringPanel(QWidget):
         layout.addWidget(self.suggestion)
         layout.addWidget(QLabel("Mode"))
         layout.addWidget(self.mode)
+        layout.addWidget(QLabel("AnoGAN steps"))
+        layout.addWidget(self.depth)
         layout.addWidget(self.run_button)
         layout.addWidget(self.progress, 1)
         layout.addWidget(self.rate)
@@ -110,6 +121,8 @@ class ScoringPanel(QWidget):
             self.models.addItem(model_label(info), str(info.path))
             self.models.setItemData(self.models.count() - 1, str(info.path), 3)
             self.models.setItemData(self.models.count() - 1, getattr(info, "engine", "anogan"), ENGINE_ROLE)
+            self.models.setItemData(self.models.count() - 1, ",".join(getattr(info, "scorers", ("anogan",))),
+                                    SCORERS_ROLE)
         if keep:
             index = self.models.findData(keep)
             if index >= 0:
@@ -123,8 +136,18 @@ class ScoringPanel(QWidget):
         """A fused model scores all its scorers in one pass: the AnoGAN's modes do not apply to it."""
         fused = self.models.currentData(ENGINE_ROLE) == "fused"
         self.mode.setEnabled(not fused)
+        self.depth.setEnabled(self.has_anogan())
         self.mode.setToolTip("A fused model scores in one pass (features + defect head); modes are the AnoGAN's"
                              if fused else "Scoring mode of an AnoGAN model")
+
+    def has_anogan(self) -> bool:
+        """Whether the selected model has an AnoGAN scorer (whose search depth a run may choose)."""
+        return "anogan" in str(self.models.currentData(SCORERS_ROLE) or "").split(",")
+
+    def anogan_steps(self) -> int | None:
+        """The AnoGAN search depth chosen for the next run (None: the model's own)."""
+        value = int(self.depth.value())
+        return None if value < 0 or not self.has_anogan() else value
 
     def model_path(self) -> str | None:
         data = self.models.currentData()
@@ -178,6 +201,7 @@ class ScoringPanel(QWidget):
         self.run_button.setText("Cancel" if running else "Score")
         self.models.setEnabled(not running)
         self.mode.setEnabled(not running and self.models.currentData(ENGINE_ROLE) != "fused")
+        self.depth.setEnabled(not running and self.has_anogan())
         if running:
             self._started, self._done, self._refining = time.monotonic(), set(), False
             self._warm = None

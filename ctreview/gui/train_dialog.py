@@ -36,12 +36,15 @@ from PySide6.QtWidgets import (
 from ctreview.errors import CtreviewError
 from ctreview.gui.dataset_dialog import gray_qimage, mosaic
 from ctreview.paths import model_library_dir
+from ctreview.training.cond_gan_settings import CondGanSettings
 from ctreview.workers.training import TrainingJob
 
 LOSSES = ("dcgan", "wgan-gp")
 ENGINES = {"fused": "Fused: deep features + defect head", "anogan": "AnoGAN (earlier engine)"}
 STAGES = {"features": "Fitting the deep-feature model of normality",
           "head": "Training the defect head on synthetic defects",
+          "cond-gan": "Training the conditioned AnoGAN",
+          "cond-encoder": "Training the AnoGAN's encoder",
           "calibrate": "Setting the thresholds on held-out normal slices"}
 _PENS = ("#64b5f6", "#ff8a65", "#81c784", "#ba68c8", "#fff176", "#4dd0e1")
 
@@ -144,9 +147,14 @@ class TrainDialog(QDialog):
             self.engine.addItem(text, key)
         self.engine.currentIndexChanged.connect(lambda _i: self._engine_changed())
         self.head_iterations = _spin(10, 100000, 600, 50)
+        gan = CondGanSettings()  # the fused engine's AnoGAN family: its defaults are the dialog's
+        self.anogan_iterations = _spin(1, 1000000, gan.iterations, 50)
+        self.anogan_encoder_iterations = _spin(1, 1000000, gan.encoder_iterations, 50)
         form = QFormLayout()
         for label, widget in (("Model name", self.name), ("Engine", self.engine), ("Profile", self.profile),
                               ("Tile size", self.tile_size), ("Head iterations", self.head_iterations),
+                              ("AnoGAN iterations", self.anogan_iterations),
+                              ("AnoGAN encoder iterations", self.anogan_encoder_iterations),
                               ("Latent size", self.latent), ("Epochs", self.epochs),
                               ("Network width", self.width), ("Batch size", self.batch), ("Loss", self.loss),
                               ("Device", self.device)):
@@ -233,14 +241,17 @@ class TrainDialog(QDialog):
         anogan = self.engine_name() == "anogan"
         for widget in (self.latent, self.epochs, self.width, self.batch, self.loss):
             widget.setEnabled(anogan)
-        self.head_iterations.setEnabled(not anogan)
+        for widget in (self.head_iterations, self.anogan_iterations, self.anogan_encoder_iterations):
+            widget.setEnabled(not anogan)
 
     def options(self) -> dict:
         """Return what the training task needs: the engine, its settings, profile, device and name."""
         common = {"engine": self.engine_name(), "profile": self.profile.currentText(),
                   "device": self.device.currentText(), "name": self.name.text().strip()}
         if self.engine_name() == "fused":
-            return {**common, "tile_size": self.tile_size.value(), "head_iterations": self.head_iterations.value()}
+            return {**common, "tile_size": self.tile_size.value(), "head_iterations": self.head_iterations.value(),
+                    "anogan_iterations": self.anogan_iterations.value(),
+                    "anogan_encoder_iterations": self.anogan_encoder_iterations.value()}
         return {**common, "tile_size": self.tile_size.value(),
                 "latent_dim": self.latent.value(), "epochs": self.epochs.value(),
                 "loss": self.loss.currentText(), "width": self.width.value(), "batch_size": self.batch.value(),
@@ -308,7 +319,7 @@ class TrainDialog(QDialog):
 
     def _on_events(self, events: list) -> None:
         for ev in events:
-            if ev.phase in ("gan", "encoder", "head"):
+            if ev.phase in ("gan", "encoder", "head", "cond-gan", "cond-encoder"):
                 if ev.phase == "gan":
                     self._gan_iterations = ev.iterations
                 # the encoder's curves continue to the right of the GAN's

@@ -193,7 +193,7 @@ class WindowActions(TrustActions, ReviewActions):
 
     def _add_hinted_model(self, infos: list[Any]) -> None:
         from ctreview.model import ModelInfo, read_meta
-        from ctreview.model.library import engine_of
+        from ctreview.model.library import engine_of, scorers_of
 
         path = Path(self._model_hint).expanduser().resolve()
         try:
@@ -205,7 +205,7 @@ class WindowActions(TrustActions, ReviewActions):
         self._model_infos[str(path)] = ModelInfo(path, str(meta.get("name", path.name)),
                                                  str(meta.get("profile", "")),
                                                  int(meta.get("tile_size", 0)), str(meta.get("created", "")),
-                                                 engine=engine_of(meta))
+                                                 engine=engine_of(meta), scorers=scorers_of(meta))
 
     def _model_changed(self) -> None:
         self.update_banner()
@@ -242,7 +242,8 @@ class WindowActions(TrustActions, ReviewActions):
         self._score_started = time.monotonic()
         self._slice_at_start = session.current
         self._scoring_model = model_path
-        self.runner.start("score", score_task, session.volume, model_path, ScoringSettings(mode=mode),
+        settings = ScoringSettings(mode=mode, anogan_steps=self.scoring.anogan_steps())
+        self.runner.start("score", score_task, session.volume, model_path, settings,
                           workspace=session.workspace, roi=roi,
                           on_yield=self._on_score, on_return=self._on_scored)
 
@@ -285,6 +286,10 @@ class WindowActions(TrustActions, ReviewActions):
             text += f"; scored binned {'x'.join(str(int(b)) for b in binning)} (the model's working scale)"
         if self._run_domain and not self._run_domain.get("ok", True):
             text += "; the model was not trained for this volume (see the banner)"
+        model = getattr(summary, "model", None) or {}
+        if int(model.get("format_version") or 2) == 1:
+            text += (f"; model {model.get('name')} is an AnoGAN model of format 1: scored as a fused model "
+                     "with one AnoGAN scorer")
         self.statusBar().showMessage(text, 15000)
         order = self.slice_list.proxy.slices_in_order()
         if order and self.session.current == self._slice_at_start:

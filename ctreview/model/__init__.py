@@ -19,7 +19,7 @@ _LAZY = {
     "AnomalyModel": "anomaly", "TileScores": "anomaly",
     "pick_device": "device",
     "Discriminator": "nets", "Encoder": "nets", "Generator": "nets",
-    "load_model": "store", "save_model": "store",
+    "load_model": "store", "save_model": "store", "load_detector": "store",
 }
 
 __all__ = ["ModelInfo", "bundled_model_path", "list_models", "NetConfig", "FORMAT_VERSION",

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ctreview.model.scorer import Scorer, SliceInput
+from ctreview.model.scorer import RunOptions, Scorer, SliceInput
 
 RULES = ("max", "mean")
 CURVE_POSITIONS = np.linspace(0.0, 1.0, 11)
@@ -91,9 +91,13 @@ class Detector:
     meta : dict
         ``model.json``.
     device : torch.device
+    statistic : str
+        ``"fused"``, or the statistic a format-1 AnoGAN was calibrated with.
+    notes : list of str
+        What the user should know about how the model is scored (one line each).
     """
 
-    statistic = "fused"
+    statistic: str = "fused"
 
     def __init__(self, scorers: dict[str, Scorer], fusion: Fusion, *, offsets: Sequence[int] = (),
                  layout: str = "volume", profile: str = "whole-part", tile_size: int = 64,
@@ -105,6 +109,7 @@ class Detector:
         self.layout, self._profile, self._tile_size = layout, profile, int(tile_size)
         self.meta = dict(meta or {})
         self.device = torch.device(device)
+        self.notes: list[str] = []
 
     @property
     def path(self) -> Path | None:
@@ -133,6 +138,18 @@ class Detector:
         raw = {name: scorer.maps(inputs) for name, scorer in self.scorers.items()}
         return [self.fusion.relative({name: raw[name][i] for name in raw}, inp.position)
                 for i, inp in enumerate(inputs)]
+
+    def configure(self, options: RunOptions) -> None:
+        """Hand a run's options to every scorer (before it scores)."""
+        for scorer in self.scorers.values():
+            scorer.configure(options)
+
+    def slice_values(self, index: int) -> dict[str, float]:
+        """What the scorers measured of slice ``index`` besides their maps, in the last :meth:`score` call."""
+        values: dict[str, float] = {}
+        for scorer in self.scorers.values():
+            values.update(scorer.slice_values(index))
+        return values
 
     def raw_maps(self, inputs: Sequence[SliceInput]) -> dict[str, list[np.ndarray]]:
         """Each scorer's maps in its own units (what calibration sets the scales on)."""

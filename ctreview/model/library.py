@@ -22,6 +22,8 @@ class ModelInfo:
     bundled: bool = False
     engine: str = "anogan"
     """``"fused"`` (format 2: scorers fused, one pass) or ``"anogan"`` (format 1: modes fast/hybrid/anogan)."""
+    scorers: tuple[str, ...] = ("anogan",)
+    """The model's scorer families (a format-1 model is one AnoGAN)."""
 
 
 def engine_of(meta: dict) -> str:
@@ -30,6 +32,14 @@ def engine_of(meta: dict) -> str:
         return "fused" if int(meta.get("format_version", 1)) >= 2 else "anogan"
     except (TypeError, ValueError):
         return "anogan"
+
+
+def scorers_of(meta: dict) -> tuple[str, ...]:
+    """The scorer families of a model's ``model.json`` (``("anogan",)`` for a format-1 model)."""
+    block = meta.get("detector")
+    if not isinstance(block, dict) or not isinstance(block.get("scorers"), dict):
+        return ("anogan",)
+    return tuple(str(name) for name in block["scorers"])
 
 
 def bundled_model_path(part: str = "transformer") -> Path:
@@ -57,7 +67,7 @@ def _infos(root: Path, bundled: bool) -> list[ModelInfo]:
             continue  # a broken folder in the library must not hide the others
         infos.append(ModelInfo(folder, str(meta.get("name", folder.name)), str(meta.get("profile", "")),
                                int(meta.get("tile_size", 0)), str(meta.get("created", "")), bundled,
-                               engine_of(meta)))
+                               engine_of(meta), scorers_of(meta)))
     return infos
 
 

@@ -9,7 +9,7 @@ thresholds: its maps are in its own units, larger is more anomalous.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -45,6 +45,11 @@ class SliceInput:
         The part's centre (y, x) in crop coordinates.
     angle : float
         Direction of the part's major axis, degrees from +x towards +y (0 when unknown).
+    context_slices : tuple of int
+        The slice index of each context entry (an offset beyond the ROI's slices
+        takes the nearest ROI slice, so an index may repeat); empty when unknown.
+    context_tiles : tuple of list of (int, int)
+        Each context slice's own ROI tiles, in crop coordinates; empty when unknown.
     """
 
     index: int
@@ -57,6 +62,8 @@ class SliceInput:
     offsets: tuple[int, ...] = ()
     center: tuple[float, float] = (0.0, 0.0)
     angle: float = 0.0
+    context_slices: tuple[int, ...] = ()
+    context_tiles: tuple[list[tuple[int, int]], ...] = ()
 
     @property
     def stack(self) -> np.ndarray:
@@ -78,10 +85,45 @@ class SliceInput:
         return np.concatenate([self.image[None], self.context[rows]]).astype(np.float32, copy=False)
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What one scoring run asks of every scorer (None: the scorer keeps the value stored in the model).
+
+    Attributes
+    ----------
+    search_steps : int or None
+        Latent-search depth of an AnoGAN scorer (0: its encoder alone).
+    lam : float or None
+        Weight of the AnoGAN search's feature-matching term.
+    batch_size : int or None
+        Tiles per network batch.
+    should_stop : callable, optional
+        Polled inside long steps (the latent search); a scorer then ends them early.
+    """
+
+    search_steps: int | None = None
+    lam: float | None = None
+    batch_size: int | None = None
+    should_stop: Callable[[], bool] | None = None
+
+
 class Scorer(Protocol):
-    """A scorer family: ``maps`` gives one raw anomaly map per slice, in its own units."""
+    """A scorer family: ``maps`` gives one raw anomaly map per slice, in its own units.
+
+    ``configure`` takes a run's options before it scores; ``slice_values``
+    gives what a scorer measured of a slice besides its map in the last
+    ``maps`` call (the AnoGAN's paper score), ``{}`` when nothing.
+    """
 
     name: str
+
+    def configure(self, options: RunOptions) -> None:
+        """Take the options of the run about to score (a run's settings override the model's)."""
+        ...
+
+    def slice_values(self, index: int) -> dict[str, float]:
+        """Per-slice values of slice ``index`` from the last :meth:`maps` call (empty when none)."""
+        ...
 
     def maps(self, inputs: Sequence[SliceInput]) -> list[np.ndarray]:
         """Return one float32 map per input, each the shape of its crop; larger is more anomalous."""

@@ -126,6 +126,24 @@ def _read_weights(folder: Path, meta: dict) -> dict[str, torch.Tensor]:
         raise CtreviewError(weights, f"not a valid safetensors file ({exc})") from exc
 
 
+def load_detector(path: str | Path, device: str | torch.device = "auto") -> Detector:
+    """Load any model folder for scoring as a fused model (:class:`Detector`).
+
+    A format-1 AnoGAN becomes a fused model with one AnoGAN scorer and the
+    statistic and threshold it was calibrated with
+    (:func:`~ctreview.model.format1.format1_detector`); its ``notes`` say so.
+
+    Raises
+    ------
+    CtreviewError
+        As :func:`load_model`.
+    """
+    from ctreview.model.format1 import format1_detector
+
+    model = load_model(path, device)
+    return model if isinstance(model, Detector) else format1_detector(model)
+
+
 def load_model(path: str | Path, device: str | torch.device = "auto") -> AnomalyModel | Detector:
     """Load a model folder for scoring: a :class:`Detector` (format 2) or an AnoGAN (format 1).
 

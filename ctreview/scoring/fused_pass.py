@@ -8,7 +8,7 @@ import numpy as np
 
 from ctreview.io import VolumeLike
 from ctreview.model.detector import Detector
-from ctreview.model.scorer import SliceInput
+from ctreview.model.scorer import RunOptions, SliceInput
 from ctreview.progress import StopFlag
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
@@ -28,10 +28,22 @@ def slices_per_batch(shape: tuple[int, ...]) -> int:
     return max(1, min(SLICES_PER_BATCH, PIXELS_PER_BATCH // max(1, int(shape[1]) * int(shape[2]))))
 
 
+def search_depth(cfg: ScoringSettings) -> int | None:
+    """The AnoGAN scorer's search depth of a run: ``anogan_steps``, else the search of mode ``anogan``.
+
+    None keeps each model's own depth (every other mode).
+    """
+    if cfg.anogan_steps is not None:
+        return int(cfg.anogan_steps)
+    return cfg.search_steps if cfg.mode == "anogan" else None
+
+
 def fused_pass(volume: VolumeLike, roi: RoiResult, detector: Detector, cfg: ScoringSettings,
                state: _ScoringState, should_stop: StopFlag | None) -> Generator[SliceResult, None, None]:
     """Score every ROI slice with all of the detector's scorers; yield one result per slice, in order."""
     t0 = time.perf_counter()
+    detector.configure(RunOptions(search_steps=search_depth(cfg), lam=cfg.lam, batch_size=cfg.batch_size,
+                                  should_stop=should_stop))
     build = SliceInputs(volume, roi, detector.offsets)
     keys = sorted(roi.slices)
     step = slices_per_batch(volume.shape)
@@ -67,5 +79,7 @@ def _result(volume: VolumeLike, roi: RoiResult, detector: Detector, inp: SliceIn
     tile_scores = np.array([full[y:y + t, x:x + t].max(initial=0.0) for y, x in sroi.tiles], np.float32)
     maps = {name: _paste(m, inp, shape) for name, m in scaled.items()}
     threshold = detector.fusion.threshold
+    # the AnoGAN scorer's paper score (summed over the slice's tiles), beside the fused map statistic
+    paper = detector.slice_values(inp.index).get("anogan_paper", float("nan"))
     return SliceResult(inp.index, relative * threshold, relative, (y0, x0, y0 + t, x0 + t), list(sroi.boxes),
-                       full, tile_scores, "fast", maps=maps)
+                       full, tile_scores, "fast", paper=paper, maps=maps)

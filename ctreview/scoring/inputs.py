@@ -75,11 +75,13 @@ class SliceInputs:
         y0, x0, y1, x1 = box = self.box(k)
         sroi = self.roi.slices[k]
         image = self.reader(k)[y0:y1, x0:x1]
+        near: list[int] = []
         if self.offsets:
             near = context_indices(k, self.keys, self.offsets)[1:]
             context = np.stack([self.reader(j)[y0:y1, x0:x1] for j in near])
         else:
             context = np.zeros((0,) + image.shape, np.float32)
+        near_tiles = tuple([(ty - y0, tx - x0) for ty, tx in self.roi.slices[j].tiles] for j in near)
         mask = sroi.mask(self.volume.shape[1:])[y0:y1, x0:x1]
         tiles = [(ty - y0, tx - x0) for ty, tx in sroi.tiles]
         span = max(1, self.z1 - self.z0 - 1)
@@ -89,4 +91,5 @@ class SliceInputs:
         else:
             center = (float(self.roi.center[0]) - y0, float(self.roi.center[1]) - x0)
         angle = 0.0 if self.images else float(self.roi.angle_deg)
-        return SliceInput(k, image, context, mask, box, position, tiles, self.offsets, center, angle)
+        return SliceInput(k, image, context, mask, box, position, tiles, self.offsets, center, angle,
+                          tuple(near), near_tiles)

@@ -76,17 +76,17 @@ def resolve_model(volume: VolumeLike, model_dir: str | Path | None, *, profile: 
     CtreviewError
         An unreadable model, or a volume whose part cannot be found.
     """
-    from ctreview.model import bundled_model_path, load_model
+    from ctreview.model import bundled_model_path, load_detector
     from ctreview.roi import extract_roi
 
     if model_dir is None:
         roi = extract_roi(volume, profile or "auto")
         part = getattr(roi.profile, "part", None) or "transformer"
-        model = load_model(bundled_model_path(part), device)
+        model = load_detector(bundled_model_path(part), device)
         if roi.tile_size != model.tile_size:
             roi = extract_roi(volume, roi.profile, tile_size=model.tile_size)
         return model, roi
-    model = load_model(model_dir, device)
+    model = load_detector(model_dir, device)  # a format-1 AnoGAN too, as a fused model (model.notes says so)
     return model, extract_roi(volume, profile or model.profile, tile_size=model.tile_size)
 
 

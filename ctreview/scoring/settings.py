@@ -47,6 +47,10 @@ class ScoringSettings:
         Voxels per side averaged into one before scoring (1 = full
         resolution); None bins a scan finer than the model's training scans to
         their scale (:mod:`ctreview.scoring.binning`).
+    anogan_steps : int or None
+        A fused model's AnoGAN scorer: latent-search steps from ``E(x, c)``
+        (0 = f-AnoGAN, the encoder alone; 500 = the seeds' AnoGAN); None keeps
+        the depth stored in the model.
     gap, reach : int
         z-contrast: a slice is compared with the ROI slices ``gap`` to ``reach``
         away along z. New calibrations use these; a model scores with the
@@ -68,6 +72,9 @@ class ScoringSettings:
     binning: int | None = _opt(None, "average N x N x N voxels into one before scoring (1: full resolution; "
                                      "default: a scan finer than the model's training scans is binned to "
                                      "their scale)", minimum=1)
+    anogan_steps: int | None = _opt(None, "AnoGAN scorer of a fused model: latent-search steps from the "
+                                          "encoder's z (0: the encoder alone, f-AnoGAN; 500: the seeds' "
+                                          "AnoGAN; default: the model's)", minimum=0)
     gap: int = _opt(3, "z-contrast: nearest neighbour slice compared (at calibration)", minimum=1,
                     cli=False)
     reach: int = _opt(6, "z-contrast: farthest neighbour slice compared (at calibration)", minimum=1,

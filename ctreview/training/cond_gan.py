@@ -33,45 +33,12 @@ from ctreview.model.config import NetConfig
 from ctreview.model.search import frozen
 from ctreview.progress import StopFlag, drain
 from ctreview.training._loop import sample_batch
+from ctreview.training.cond_gan_settings import CondGanSettings
 from ctreview.training.settings import TrainEvent
 
+__all__ = ["CondGan", "CondGanSettings", "GanWarning", "iter_train_cond_gan", "train_cond_gan"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CondGanSettings:
-    """Every setting of a conditioned-GAN run.
-
-    ``collapse_patience`` iterations in a row with the hinge D loss below
-    ``collapse_eps`` (D tells every real from every fake: G gets no useful
-    gradient any more), a non-finite loss, or a held-out reconstruction error
-    ``rise_factor`` times its best so far, raise a :class:`GanWarning`;
-    with ``stop_on_collapse`` the GAN phase then ends early.
-    ``eval_steps`` latent-search steps (from a fixed random z) measure the held-out
-    error during the GAN phase, when no encoder exists yet.
-    """
-
-    tile_size: int = 64
-    latent_dim: int = 64
-    width: int = 16
-    iterations: int = 2000
-    encoder_iterations: int = 1000
-    batch_size: int = 32
-    lr_d: float = 4e-4
-    lr_g: float = 1e-4
-    lr_e: float = 2e-4
-    betas: tuple[float, float] = (0.0, 0.9)
-    kappa: float = 1.0
-    flip: bool = True
-    rot90: bool = True
-    eval_every: int = 100
-    eval_steps: int = 20
-    collapse_eps: float = 0.05
-    collapse_patience: int = 50
-    rise_factor: float = 2.0
-    stop_on_collapse: bool = False
-    percentiles: tuple[float, float] = (0.5, 99.5)
-    seed: int = 0
 
 
 @dataclass(frozen=True)

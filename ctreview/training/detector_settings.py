@@ -1,7 +1,8 @@
 """Every setting of a fused model's training, declared once (stored whole in ``model.json``)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 SCORERS = ("features", "head", "anogan")
@@ -22,9 +23,9 @@ def _head() -> Any:
 
 
 def _anogan() -> Any:
-    from ctreview.training.settings import TrainSettings
+    from ctreview.training.cond_gan_settings import CondGanSettings
 
-    return TrainSettings(latent_dim=64, width=16, epochs=30, encoder_epochs=20, batch_size=32)
+    return CondGanSettings()
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ class DetectorSettings:
     Attributes
     ----------
     scorers : tuple of str
-        Scorer families, from :data:`SCORERS`.
+        Scorer families, from :data:`SCORERS`. The conditioned AnoGAN is one of
+        the defaults: its training adds about 1.5 CPU minutes on six 64 x 128 x 128
+        phantoms with one thread (BENCHMARKS.md).
     offsets : tuple of int
         Context slices along z every scorer may use (none for images).
     fusion : str
@@ -68,13 +71,13 @@ class DetectorSettings:
         is turned into the part's frame first (volumes only; images have no pose).
     head
         :class:`~ctreview.training.head_train.HeadTrainSettings`.
-    anogan, anogan_contrast
-        :class:`~ctreview.training.settings.TrainSettings` of the AnoGAN scorer,
-        and whether its residual is compared with the context slices'.
+    anogan
+        :class:`~ctreview.training.cond_gan_settings.CondGanSettings` of the
+        context-conditioned AnoGAN scorer (its ``tile_size`` follows ``tile_size``).
     seed : int
     """
 
-    scorers: tuple[str, ...] = ("features", "head")
+    scorers: tuple[str, ...] = ("features", "head", "anogan")
     offsets: tuple[int, ...] = (-6, -3, 3, 6)
     fusion: str = "mean"
     height_curves: bool = False
@@ -91,7 +94,6 @@ class DetectorSettings:
     feature_align: bool = True
     head: Any = field(default_factory=_head)
     anogan: Any = field(default_factory=_anogan)
-    anogan_contrast: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -110,3 +112,38 @@ class DetectorSettings:
     def with_offsets(self, offsets: tuple[int, ...]) -> DetectorSettings:
         """The same settings for inputs that carry ``offsets`` (none for independent images)."""
         return replace(self, offsets=tuple(offsets))
+
+
+def detector_settings_from(values: Mapping[str, Any]) -> DetectorSettings:
+    """Build the settings of a training request from plain values (the CLI's flags, the train dialog's fields).
+
+    Keys, all optional (absent or None keeps the default): ``scorers`` (a
+    tuple or a comma-separated string), ``fusion``, ``tile_size``, ``seed``,
+    ``backbone``, ``weights``, ``head_iterations``, and ``anogan_<field>`` for
+    any field of :class:`~ctreview.training.cond_gan_settings.CondGanSettings`;
+    any other field of :class:`DetectorSettings` by its name.
+    Both front ends go through here, so one request makes one model.
+    """
+    from ctreview.training.cond_gan_settings import CondGanSettings
+
+    given = {k: v for k, v in values.items() if v is not None}
+    base = DetectorSettings()
+    scorers = given.get("scorers", base.scorers)
+    if isinstance(scorers, str):
+        scorers = tuple(s.strip() for s in scorers.split(",") if s.strip())
+    tile_size = int(given.get("tile_size", base.tile_size))
+    seed = int(given.get("seed", base.seed))
+    head = replace(base.head, iterations=int(given.get("head_iterations", base.head.iterations)))
+    names = {f.name for f in fields(CondGanSettings)}
+    anogan = replace(base.anogan, tile_size=tile_size, seed=seed,
+                     **{k[len("anogan_"):]: v for k, v in given.items()
+                        if k.startswith("anogan_") and k[len("anogan_"):] in names})
+    features = base.features
+    if given.get("backbone") not in (None, features.backbone) or given.get("weights") is not None:
+        features = replace(features, backbone=given.get("backbone", features.backbone), weights=given.get("weights"))
+    # any other field of DetectorSettings given by name is taken as it is
+    direct = {f.name: given[f.name] for f in fields(DetectorSettings)
+              if f.name in given and f.name not in ("scorers", "fusion", "tile_size", "seed", "head", "anogan",
+                                                    "features")}
+    return replace(base, scorers=tuple(scorers), fusion=str(given.get("fusion", base.fusion)), tile_size=tile_size,
+                   seed=seed, head=head, anogan=anogan, features=features, **direct)

@@ -4,14 +4,14 @@ Stages, each one a phase of :class:`~ctreview.training.TrainEvent`:
 
 1. ``features``: the deep-feature model of normality is fitted on the fit slices;
 2. ``head``: the defect head learns synthetic defects on normal tile stacks;
-3. ``gan`` / ``encoder``: an AnoGAN and its encoder, when the settings ask for one;
+3. ``cond-gan`` / ``cond-encoder``: the context-conditioned AnoGAN and its encoder;
 4. ``calibrate``: every scorer's threshold, then the fused one, on held-out normal slices.
 """
 from __future__ import annotations
 
 import time
 from collections.abc import Generator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,17 +75,49 @@ def _fit_head(normals: list[NormalVolume], part: Part, s: DetectorSettings, offs
 
 def _fit_anogan(normals: list[NormalVolume], part: Part, s: DetectorSettings, out: Path, device: Any,
                 profile: Any, should_stop: StopFlag | None) -> Generator[TrainEvent, None, Scorer]:
-    from ctreview.model.scorers.anogan_scorer import AnoganScorer
-    from ctreview.roi import cut_tiles
-    from ctreview.training.anogan import iter_fit_gan
+    """Train the context-conditioned AnoGAN (G, D, then the izi_f encoder) on the fit slices' tile stacks.
 
-    tiles = [cut_tiles(normals[i].volume.slice(k), normals[i].roi.slices[k].tiles, s.tile_size).astype(np.float32)
-             for i, ks in part for k in ks if normals[i].roi.slices[k].tiles]
-    ckpt = out / "checkpoint.pt"
-    model = yield from iter_fit_gan(np.concatenate(tiles), s.anogan, profile=profile, device=device,
-                                    checkpoint=ckpt, should_stop=should_stop)
-    ckpt.unlink(missing_ok=True)
-    return AnoganScorer(model, contrast=s.anogan_contrast)
+    Phases ``cond-gan`` and ``cond-encoder``; a collapse warning is logged and
+    kept in the scorer's config (``warnings``). Independent images (no
+    context along z) train the same networks with no context channels.
+    ``out`` and ``profile`` are not needed (the family keeps no checkpoint).
+    """
+    from ctreview.model.scorers.cond_anogan_scorer import CondAnoganScorer
+    from ctreview.training.cond_gan import GanWarning, iter_train_cond_gan
+
+    offsets = () if normals[0].volume.layout == "images" else tuple(s.offsets)
+    settings = replace(s.anogan, tile_size=s.tile_size)
+    stacks = _anogan_stacks(normals, part, offsets, settings.max_tiles, settings.seed)
+    stream = iter_train_cond_gan(stacks, settings, should_stop=should_stop)
+    warnings: list[str] = []
+    while True:
+        try:
+            event = next(stream)
+        except StopIteration as stop:
+            gan = stop.value
+            break
+        if isinstance(event, GanWarning):
+            warnings.append(event.message)
+        else:
+            yield event
+    nets = [net.to(device) for net in (gan.generator, gan.discriminator, gan.encoder)]
+    scorer = CondAnoganScorer(*nets, gan.window, offsets, steps=settings.search_steps)
+    scorer.warnings = warnings
+    return scorer
+
+
+def _anogan_stacks(normals: list[NormalVolume], part: Part, offsets: tuple[int, ...], limit: int,
+                   seed: int) -> np.ndarray:
+    """Context tile stacks ``(n, 1 + K, T, T)`` of the fit slices, at most ``limit`` (a seeded sample)."""
+    from ctreview.training.context import volume_context_tiles
+
+    quota = max(1, limit // max(1, len(part)))  # the same share from every volume, only its slices read
+    parts = [volume_context_tiles(normals[index].volume, normals[index].roi, offsets, group=group, centres=ks,
+                                  limit=quota, seed=seed + group).tiles for group, (index, ks) in enumerate(part)]
+    stacks = np.concatenate(parts) if parts else np.zeros((0, 1 + len(offsets), 1, 1), np.float32)
+    if len(stacks) == 0:
+        raise CtreviewError(None, "the normal slices have no ROI tiles for the AnoGAN")
+    return stacks
 
 
 def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings | None = None, *,
@@ -113,7 +145,7 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
     Yields
     ------
     TrainEvent
-        Phases ``features``, ``head``, ``gan``/``encoder``, ``calibrate``, ``done``.
+        Phases ``features``, ``head``, ``cond-gan``/``cond-encoder``, ``calibrate``, ``done``.
 
     Returns
     -------

@@ -1,11 +1,11 @@
 """The memory budget of a training run: what its largest structures may hold.
 
-Training holds three things that grow with the data unless bounded: the
-normal patch features the memory bank is chosen from, the normal tile
-stacks the defect head draws its batches from, and the images in flight
-through the backbone. The first two get a share of the budget each (a
-uniform sample beyond it); a budget too small for even one batch is refused
-with a clear error before anything is read.
+Training holds what grows with the data unless bounded: the normal patch
+features the memory bank is chosen from, the normal tile stacks the defect
+head and the AnoGAN draw their batches from, and the images in flight
+through the backbone. The patches and each family's tiles get a share of the
+budget each (a uniform sample beyond it); a budget too small for even one
+batch is refused with a clear error before anything is read.
 """
 from __future__ import annotations
 
@@ -60,4 +60,5 @@ def within_budget(settings: Any, budget: int | None = None) -> Any:
     tiles = max(64, int(budget * SHARE // tile_bytes))
     features = replace(settings.features, max_patches=min(settings.features.max_patches, patches))
     head = replace(settings.head, max_tiles=min(settings.head.max_tiles, tiles))
-    return replace(settings, features=features, head=head, memory=budget)
+    anogan = replace(settings.anogan, max_tiles=min(settings.anogan.max_tiles, tiles))
+    return replace(settings, features=features, head=head, anogan=anogan, memory=budget)

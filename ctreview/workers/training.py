@@ -23,7 +23,8 @@ TASK = "train"
 
 
 def _urgent(event: TrainEvent) -> bool:
-    return event.samples is not None or event.phase not in ("gan", "encoder", "head", "features", "calibrate")
+    return event.samples is not None or event.phase not in ("gan", "encoder", "head", "features", "calibrate",
+                                                             "cond-gan", "cond-encoder")
 
 
 def train_task(inputs: list[Any], out: Path, options: dict, *, resume: bool,
@@ -37,14 +38,10 @@ def train_task(inputs: list[Any], out: Path, options: dict, *, resume: bool,
     engine = opts.pop("engine", "fused")
     kwargs = {k: opts.pop(k) for k in ("profile", "device", "name") if k in opts}
     if engine == "fused":
-        from dataclasses import replace
-
-        from ctreview.training.detector_settings import DetectorSettings
+        from ctreview.training.detector_settings import detector_settings_from
         from ctreview.training.detector_train import iter_train_detector
 
-        base = DetectorSettings()
-        head = replace(base.head, iterations=int(opts.pop("head_iterations", base.head.iterations)))
-        settings = replace(base, head=head, **opts)
+        settings = detector_settings_from(opts)  # as `ctreview train` builds them from its flags
         events = iter_train_detector(inputs, out, settings, should_stop=should_stop, **kwargs)
     else:
         from ctreview.training import iter_train, settings_from

@@ -124,11 +124,14 @@ def test_the_fused_engine_trains_from_a_set_whose_volumes_are_on_disk(qtbot, tmp
     assert dialog.engine_name() == "fused" and not dialog.epochs.isEnabled()
     dialog.name.setText("fused-from-dialog")
     dialog.head_iterations.setValue(20)
+    dialog.anogan_iterations.setValue(20)
+    dialog.anogan_encoder_iterations.setValue(10)
     dialog.device.setCurrentText("cpu")
     with qtbot.waitSignal(dialog.modelTrained, timeout=300_000) as blocker:
         dialog.train_button.click()
     model = load_model(blocker.args[0], device="cpu")
-    assert model.meta["format_version"] == 2 and set(model.scorers) == {"features", "head"}
+    # issue 20: the conditioned AnoGAN is one of the default scorers (this asserted features and head alone)
+    assert model.meta["format_version"] == 2 and set(model.scorers) == {"features", "head", "anogan"}
     curves = {name: len(xs) for name, (_c, xs, _y) in dialog._curves.items()}
     assert any(name.startswith("head:") and n > 0 for name, n in curves.items())   # the head's losses drawn
     assert "saved" in dialog.status.text()

@@ -31,7 +31,8 @@ def image_model(tmp_path_factory):
         Image.fromarray(_tile_photo(k)).save(normal / f"good_{k:02d}.png")
     model = root / "model"
     assert main(["train", "--images", str(normal), "--out", str(model), "--tile-size", "32",
-                 "--head-iterations", "40", "--device", "cpu"]) == 0
+                 "--head-iterations", "40", "--device", "cpu",
+                 "--anogan-iterations", "40", "--anogan-encoder-iterations", "20"]) == 0
     return model, root
 
 
@@ -106,3 +107,9 @@ def test_batch_scores_each_folder_of_images_as_a_set_and_ranks_the_one_with_a_sp
     assert main(["batch", "--images", str(tmp_path / "in"), "--model", str(model), "--out", str(out),
                  "--device", "cpu"]) == 0                                       # a rerun keeps both runs
     assert [r["status"] for r in json.loads((out / "batch.json").read_text())["volumes"]] == ["skipped", "skipped"]
+
+
+def test_an_images_model_holds_the_anogan_without_context(image_model):
+    model, _ = image_model
+    anogan = json.loads((model / "model.json").read_text())["detector"]["scorers"]["anogan"]
+    assert anogan["variant"] == "conditioned" and anogan["offsets"] == []

@@ -10,7 +10,8 @@ def test_cli_train_then_score(tiny_data, tmp_path, capsys):
     model_dir = tmp_path / "model"
     code = main(["train", str(tiny_data / "transformer_normal_000.tif"), "--out", str(model_dir),
                  "--tile-size", "32", "--latent-dim", "8", "--width", "4", "--epochs", "1",
-                 "--encoder-epochs", "1", "--batch-size", "16", "--seed", "3"])
+                 "--encoder-epochs", "1", "--batch-size", "16", "--seed", "3",
+                 "--anogan-iterations", "20", "--anogan-encoder-iterations", "10"])
     assert code == 0
     assert load_model(model_dir, "cpu").meta["training"]["seed"] == 3
     run = tmp_path / "run"

@@ -199,6 +199,7 @@ def test_a_memory_budget_bounds_the_samples_and_a_tiny_one_is_refused():
         parse_size("lots")
     settings = within_budget(tiny_detector_settings(), MIN_BUDGET)
     assert settings.features.max_patches <= MIN_BUDGET // 4 // 256 and settings.head.max_tiles < 4096
+    assert settings.anogan.max_tiles == min(tiny_detector_settings().anogan.max_tiles, settings.head.max_tiles)
     with pytest.raises(CtreviewError, match="cannot hold a training run"):
         within_budget(tiny_detector_settings(), MIN_BUDGET // 2)
 

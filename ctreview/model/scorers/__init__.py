@@ -7,8 +7,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-FAMILIES = {"features": "features_scorer", "head": "head_scorer", "anogan": "anogan_scorer"}
-"""Scorer name -> module holding its ``load(config, state, device)``."""
+FAMILIES = {"features": "features_scorer", "head": "head_scorer", "anogan": "cond_anogan_scorer"}
+"""Scorer family -> module holding its ``load(config, state, device)``."""
+VARIANTS = {("anogan", "unconditioned"): "anogan_scorer"}
+"""Earlier variants of a family that model files may still hold (``config["variant"]``): the
+unconditioned DCGAN AnoGAN of the first fused models; its configs carry no variant."""
+DEFAULT_VARIANT = {"anogan": "unconditioned"}
+"""The variant of a config without one (written before variants existed)."""
 
 
 def load_scorer(name: str, config: dict, state: dict, device: Any) -> Any:
@@ -19,5 +24,7 @@ def load_scorer(name: str, config: dict, state: dict, device: Any) -> Any:
     if family not in FAMILIES:
         raise CtreviewError(None, f"unknown scorer family {family!r} in the model "
                                   f"(this ctreview knows {', '.join(FAMILIES)})")
-    module = importlib.import_module(f"ctreview.model.scorers.{FAMILIES[family]}")
+    variant = str(config.get("variant", DEFAULT_VARIANT.get(family, "")))
+    module_name = VARIANTS.get((family, variant), FAMILIES[family])
+    module = importlib.import_module(f"ctreview.model.scorers.{module_name}")
     return module.load(config, state, device)

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ctreview.model.feat_model import FeatureModel
-from ctreview.model.scorer import SliceInput
+from ctreview.model.scorer import RunOptions, SliceInput
 from ctreview.model.scorers._turn import into_frame, out_of_frame, square_side
 from ctreview.model.scorers._util import to_unit
 
@@ -60,6 +60,12 @@ class FeatureScorer:
         if self.align:
             maps = [out_of_frame(m, i.image.shape, i.center, i.angle) for m, i in zip(maps, inputs)]
         return maps
+
+    def configure(self, options: RunOptions) -> None:
+        """Nothing of a run's options concerns this scorer."""
+
+    def slice_values(self, index: int) -> dict[str, float]:
+        return {}
 
     def state(self) -> dict[str, torch.Tensor]:
         return self.model.state_dict()

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from ctreview.model.head import DefectHead, HeadConfig, HeadModel
-from ctreview.model.scorer import SliceInput
+from ctreview.model.scorer import RunOptions, SliceInput
 from ctreview.model.scorers._util import by_shape
 
 
@@ -38,6 +38,12 @@ class HeadScorer:
 
         out = by_shape(stacks, run)
         return [np.where(i.mask, m, 0.0).astype(np.float32) for i, m in zip(inputs, out)]
+
+    def configure(self, options: RunOptions) -> None:
+        """Nothing of a run's options concerns this scorer."""
+
+    def slice_values(self, index: int) -> dict[str, float]:
+        return {}
 
     def state(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().cpu().contiguous() for k, v in self.head.net.state_dict().items()}
