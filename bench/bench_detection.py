@@ -165,6 +165,9 @@ def evaluate(model_dir: Path, data: Path, labels: dict, methods: dict[str, Tally
                 methods.setdefault(f"{prefix}: {name} alone", Tally()).add(
                     stem, k, float(m[roi_mask].max(initial=0.0)), label,
                     None if truth is None else m[roi_mask], truth)
+            paper = getattr(r, "paper", None)  # the AnoGAN scorer's paper score: its loss summed over the tiles
+            if "anogan" in r.maps and paper is not None and np.isfinite(paper):
+                methods.setdefault(f"{prefix}: anogan paper score", Tally()).add(stem, k, float(paper), label)
     return seconds
 
 
