@@ -33,7 +33,7 @@ from ctreview.gui.scoring_panel import ScoringPanel
 from ctreview.gui.session import ReviewSession
 from ctreview.gui.slice_list import DecisionBar, SliceList
 from ctreview.gui.slice_view import PRESETS, SliceView
-from ctreview.gui.toolbars import scoring_toolbar, tools_toolbar, view_toolbar
+from ctreview.gui.toolbars import ViewToolbar, scoring_toolbar, tools_toolbar
 from ctreview.gui.trust_actions import TrustActions, confirm_quit, restore_heatmap_sliders
 from ctreview.workers import TaskRunner, device_task
 
@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         self.plots = ScorePlots(self.session)
         self.defect_store = DefectStore(self)
         self.defects_panel = DefectsPanel(self.defect_store, self.session)
-        self.view_bar = view_toolbar(self.view, self.planes)
+        self.view_bar = ViewToolbar(self.view, self.planes)
         self.levels_box, self.preset_box = self.view_bar.levels_box, self.view_bar.levels_box.preset
         self.layer_actions = self.view_bar.layer_actions
         self.opacity, self.heat_cut = self.view_bar.opacity, self.view_bar.heat_cut

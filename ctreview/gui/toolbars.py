@@ -21,7 +21,10 @@ LAYERS = (  # name, toolbar text, tooltip: the colours are those of overlays.OVE
 
 
 class ViewToolbar(QToolBar):
-    """Grey window and the heatmap's layers and style: all of it fits a 1366-pixel screen."""
+    """Grey window and the heatmap's layers and style: all of it fits a 1366-pixel screen.
+
+    The planes' map and colour map boxes sit at its end.
+    """
 
     def __init__(self, view: SliceView, planes: PlaneActions) -> None:
         super().__init__("View")
@@ -56,11 +59,6 @@ class ViewToolbar(QToolBar):
         self.addWidget(QLabel(f" {text} "))
         self.addWidget(slider)
         return slider
-
-
-def view_toolbar(view: SliceView, planes: PlaneActions) -> ViewToolbar:
-    """The View toolbar of ``view``, with the planes' map and colour map."""
-    return ViewToolbar(view, planes)
 
 
 def tools_toolbar(fit: QAction, planes: PlaneActions, legend: QAction) -> QToolBar:
