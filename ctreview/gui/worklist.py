@@ -11,6 +11,7 @@ there yet. Volumes whose scored slices all have a decision are marked.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ctreview.gui.session import ReviewSession
+from ctreview.workers import TaskRunner
+from ctreview.workers.batch_tasks import read_worklist
 
 COLUMNS = ("Rank", "Volume", "Worst", "Above", "Defects", "Status", "Reviewed", "Domain")
 RANK, VOLUME, WORST, ABOVE, DEFECTS, STATUS, REVIEWED, DOMAIN = range(len(COLUMNS))
@@ -120,8 +125,13 @@ class WorklistDialog(QDialog):
 
     Parameters
     ----------
-    window : MainWindow
-        Runs the reading task (``window.runner``) and opens items (``window.open_work_item``).
+    session : ReviewSession
+        Its workspace lists the volumes; its decisions mark them reviewed.
+    runner : TaskRunner
+        Runs the reading task.
+    open_item : callable
+        Opens a worklist item in the window (``OpenActions.open_work_item``).
+    parent : QWidget, optional
 
     Signals
     -------
@@ -131,9 +141,10 @@ class WorklistDialog(QDialog):
 
     loaded = Signal(int)
 
-    def __init__(self, window: Any) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, session: ReviewSession, runner: TaskRunner, open_item: Callable[[Any], None],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.runner, self.open_item = session, runner, open_item
         self.source: str | None = None
         self.setWindowTitle("Worklist")
         self.resize(720, 480)
@@ -157,7 +168,7 @@ class WorklistDialog(QDialog):
         layout.addWidget(self._buttons())
         self._refresh_later = QTimer(self, singleShot=True, interval=500)
         self._refresh_later.timeout.connect(self.refresh)
-        window.session.decision_changed.connect(self._decided)  # a bound slot: gone with the dialog
+        session.decision_changed.connect(self._decided)  # a bound slot: gone with the dialog
 
     def _decided(self, _slice: int) -> None:
         if self.isVisible():
@@ -188,13 +199,11 @@ class WorklistDialog(QDialog):
 
     def load(self, source: str | Path | None) -> None:
         """Read the batch at ``source`` (``batch.json`` or its folder), or the workspace's volumes (None)."""
-        from ctreview.workers.batch_tasks import read_worklist
-
-        if self.window_.runner.closed:  # the window is closing
+        if self.runner.closed:  # the window is closing
             return
         self.source = str(source) if source else None
         self.label.setText(f"Batch: {self.source}" if self.source else "The workspace's volumes")
-        self.window_.runner.start("worklist", read_worklist, self.source, workspace=self.window_.session.workspace,
+        self.runner.start("worklist", read_worklist, self.source, workspace=self.session.workspace,
                                   on_return=self._loaded)
 
     def refresh(self) -> None:
@@ -223,4 +232,4 @@ class WorklistDialog(QDialog):
             self.label.setText(f"{Path(item.volume).name}: {item.status}" + (f": {item.error}" if item.error else
                                                                             " (no run to open)"))
             return
-        self.window_.open_work_item(item)
+        self.open_item(item)
