@@ -64,7 +64,7 @@ class ScoringPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.models = QComboBox()
-        self.models.setMinimumContentsLength(24)  # it stretches into the room the toolbar row leaves
+        self.models.setMinimumContentsLength(20)  # it stretches into the room the toolbar row leaves
         self.models.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.models.setToolTip("Model: bundled and your trained models (profile, tile size, date)")
         self.mode = QComboBox()
@@ -74,14 +74,15 @@ class ScoringPanel(QWidget):
         self.depth = QSpinBox()
         self.depth.setRange(-1, MAX_STEPS)
         self.depth.setValue(-1)
-        self.depth.setSpecialValueText("model's")  # shown at -1: the depth stored in the model
+        self.depth.setPrefix("AnoGAN ")  # in the box, not in a label beside it: the row must fit 1366 px
+        self.depth.setSpecialValueText("AnoGAN: model's")  # shown at -1: the depth stored in the model
         self.depth.setToolTip("AnoGAN scorer: latent-search steps from the encoder's z "
                               "(0: encoder alone, f-AnoGAN; 500: the seeds' AnoGAN; model's: as trained)")
         self.run_button = QPushButton("Score")
         self.run_button.setToolTip("Score every slice of the volume with the chosen model")
         self.run_button.clicked.connect(self._run_or_cancel)
         self.progress = QProgressBar()
-        self.progress.setMinimumWidth(160)
+        self.progress.setMinimumWidth(100)
         self.progress.setFormat("")
         self.progress.setValue(0)
         self.rate = QLabel("")
@@ -99,7 +100,6 @@ class ScoringPanel(QWidget):
         layout.addWidget(self.suggestion)
         layout.addWidget(QLabel("Mode"))
         layout.addWidget(self.mode)
-        layout.addWidget(QLabel("AnoGAN steps"))
         layout.addWidget(self.depth)
         layout.addWidget(self.run_button)
         layout.addWidget(self.progress, 1)

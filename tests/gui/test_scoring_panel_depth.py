@@ -19,7 +19,7 @@ def test_the_depth_box_follows_the_selected_models_scorers(qtbot):
     assert not panel.depth.isEnabled() and panel.anogan_steps() is None
     panel.select_model("/models/gan")
     assert panel.depth.isEnabled()
-    assert panel.depth.text() == "model's" and panel.anogan_steps() is None
+    assert panel.depth.text() == "AnoGAN: model's" and panel.anogan_steps() is None
     panel.depth.setValue(40)
     assert panel.anogan_steps() == 40
     panel.set_running(True, 10)
