@@ -47,7 +47,7 @@ def bundled_model_path(part: str = "transformer") -> Path:
 
 
 def _infos(root: Path, bundled: bool) -> list[ModelInfo]:
-    infos = []
+    infos: list[ModelInfo] = []
     if not root.is_dir():
         return infos
     for folder in sorted(p for p in root.iterdir() if (p / META_FILE).is_file()):

@@ -60,7 +60,8 @@ def part_pose(seg: Segmentation) -> Pose:
     f, mask = seg.factor, seg.mask
     lo = [int(np.flatnonzero(mask.any(axis=tuple(j for j in range(3) if j != i)))[0]) for i in range(3)]
     hi = [int(np.flatnonzero(mask.any(axis=tuple(j for j in range(3) if j != i)))[-1]) + 1 for i in range(3)]
-    bbox = tuple(lo[i] * f for i in range(3)) + tuple(min(hi[i] * f, seg.shape[i]) for i in range(3))
+    top = [min(hi[i] * f, seg.shape[i]) for i in range(3)]
+    bbox = (lo[0] * f, lo[1] * f, lo[2] * f, top[0], top[1], top[2])
     ys, xs = np.nonzero(mask.any(axis=0))
     y, x = _full(ys, f), _full(xs, f)
     cy, cx = float(y.mean()), float(x.mean())

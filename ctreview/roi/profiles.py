@@ -139,7 +139,8 @@ def _region(data, i: int, path) -> Region:
     outer = float(_number(data.get("outer", 1.0), f"{where}.outer", path, 0.0, 10.0))
     if inner >= outer:
         raise CtreviewError(path, f"field '{where}.inner' must be smaller than '{where}.outer'")
-    return Region(str(data.get("name", f"region{i}")), z, shape, box, inner, outer)
+    return Region(str(data.get("name", f"region{i}")), (z[0], z[1]), shape, (box[0], box[1], box[2], box[3]),
+                  inner, outer)
 
 
 def parse_profile(data: dict, path=None) -> Profile:

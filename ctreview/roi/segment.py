@@ -129,7 +129,8 @@ def segment_part(volume, *, path=None) -> Segmentation:
         For a constant volume or one with no material above the air noise.
     """
     volume = as_volume(volume)
-    shape = tuple(int(s) for s in volume.shape)
+    nz, ny, nx = (int(s) for s in volume.shape)
+    shape = (nz, ny, nx)
     factor = max(1, int(np.ceil(max(shape) / COARSE_SIZE)))
     coarse = coarse_volume(volume, factor)
     air, material, noise = _levels(coarse, path)

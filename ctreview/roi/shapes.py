@@ -68,10 +68,10 @@ def render(shape: dict, box: Box, out: np.ndarray) -> None:
 
 def _in_convex(corners: np.ndarray, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
     """Pixels inside a convex polygon (corners in order), either winding."""
-    signs = []
+    sides = []
     n = len(corners)
     for i in range(n):
         (ay, ax), (by, bx) = corners[i], corners[(i + 1) % n]
-        signs.append((bx - ax) * (yy - ay) - (by - ay) * (xx - ax))
-    signs = np.stack(signs)
+        sides.append((bx - ax) * (yy - ay) - (by - ay) * (xx - ax))
+    signs = np.stack(sides)
     return np.all(signs >= -1e-9, axis=0) | np.all(signs <= 1e-9, axis=0)

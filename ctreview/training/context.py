@@ -116,5 +116,8 @@ def concat_context(sets: Sequence[ContextTiles]) -> ContextTiles:
     """Join several :class:`ContextTiles` (same offsets and tile size) into one."""
     if not sets:
         raise ValueError("nothing to join")
-    return ContextTiles(*(np.concatenate([getattr(s, f) for s in sets])
-                          for f in ("tiles", "masks", "slices", "positions", "groups")), sets[0].offsets)
+    def join(name: str) -> np.ndarray:
+        return np.concatenate([getattr(s, name) for s in sets])
+
+    return ContextTiles(join("tiles"), join("masks"), join("slices"), join("positions"), join("groups"),
+                        sets[0].offsets)
