@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctreview.errors import CtreviewError
-from ctreview.model.meta import META_FILE, read_meta
+from ctreview.model.meta import META_FILE, ModelMeta, read_meta
 from ctreview.paths import model_library_dir
 from ctreview.resources import resource_path
 
@@ -24,7 +24,7 @@ class ModelInfo:
     """``"fused"`` (format 2: scorers fused, one pass) or ``"anogan"`` (format 1: modes fast/hybrid/anogan)."""
 
 
-def engine_of(meta: dict) -> str:
+def engine_of(meta: ModelMeta) -> str:
     """The engine of a model's ``model.json``: ``"fused"`` from format version 2, else ``"anogan"``."""
     try:
         return "fused" if int(meta.get("format_version", 1)) >= 2 else "anogan"
