@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from ctreview.errors import Cancelled
 from ctreview.progress import Progress, StopFlag, mapped
 from ctreview.results import SliceResult, SliceScore
 from ctreview.workers.batching import coalesce
+
+if TYPE_CHECKING:
+    from ctreview.review import Workspace
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class ResultsBatch:
     results: list[SliceResult] = field(default_factory=list)
 
 
-def load_volume(path: str | Path, *, workspace: Any = None, images: bool = False,
+def load_volume(path: str | Path, *, workspace: Workspace | None = None, images: bool = False,
                 should_stop: StopFlag) -> Generator[Any, None, Any]:
     """Open a volume (or independent images), register it in the workspace and read what it has there.
 
@@ -113,7 +116,7 @@ def _leave_a_core_for_the_ui(device: Any) -> None:
     torch.set_num_threads(max(1, cores - 1))
 
 
-def score_task(volume: Any, model_path: str | Path, settings: Any, *, workspace: Any, roi: Any = None,
+def score_task(volume: Any, model_path: str | Path, settings: Any, *, workspace: Workspace, roi: Any = None,
                device: str = "auto", interval: float = 0.1,
                should_stop: StopFlag) -> Generator[Any, None, Any]:
     """Score ``volume`` with the scoring service, recording the run in ``workspace``.
@@ -132,7 +135,7 @@ def score_task(volume: Any, model_path: str | Path, settings: Any, *, workspace:
     return (yield from mapped(coalesce(events, interval), ResultsBatch))
 
 
-def export_report(workspace: Any, volume_id: int, run_id: int | None, outputs: dict[str, Path], *,
+def export_report(workspace: Workspace, volume_id: int, run_id: int | None, outputs: dict[str, Path], *,
                   volume: Any = None, should_stop: StopFlag) -> Generator[Progress, None, dict]:
     """Write the report files named in ``outputs`` (keys ``pdf``, ``csv``, ``json``).
 
@@ -146,7 +149,7 @@ def export_report(workspace: Any, volume_id: int, run_id: int | None, outputs: d
 
 
 # -- defects and the orthogonal planes ------------------------------------------------
-def defects_task(workspace: Any, run_id: int, shape: tuple[int, int, int], spacing: tuple[float, float, float],
+def defects_task(workspace: Workspace, run_id: int, shape: tuple[int, int, int], spacing: tuple[float, float, float],
                  origin: tuple[float, float, float] = (0.0, 0.0, 0.0), settings: Any = None, *,
                  should_stop: StopFlag) -> Generator[Progress, None, list]:
     """Return the defects of a run: as the workspace stored them, else found from its heatmaps and stored.
