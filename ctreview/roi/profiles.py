@@ -30,6 +30,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
 from ctreview.errors import CtreviewError
 from ctreview.resources import resource_path
@@ -74,12 +75,16 @@ class Profile:
         return all(r.shape == "image" for r in self.regions)
 
 
+ProfileSpec: TypeAlias = str | Path | Profile
+"""A profile, its bundled name (``"transformer"``) or the path of its ``.toml`` (see :func:`load_profile`)."""
+
+
 def list_profiles() -> list[str]:
     """Return the names of the bundled profiles."""
     return sorted(p.stem for p in resource_path("profiles").glob("*.toml"))
 
 
-def load_profile(spec: str | Path | Profile) -> Profile:
+def load_profile(spec: ProfileSpec) -> Profile:
     """Load a profile by bundled name (``"transformer"``) or from a ``.toml`` path.
 
     Raises
