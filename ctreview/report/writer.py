@@ -19,19 +19,20 @@ from ctreview.report.pdf import write_pdf
 from ctreview.report.tables import write_csv, write_json
 
 if TYPE_CHECKING:
+    from ctreview.io import VolumeLike
     from ctreview.review import Workspace
 
 
 def write_report(workspace: Workspace | str | Path, volume_id: int, run_id: int | None = None, *,
                  pdf: str | Path | None = None, csv: str | Path | None = None,
-                 json: str | Path | None = None, volume: Any = None) -> ReportData:
+                 json: str | Path | None = None, volume: VolumeLike | None = None) -> ReportData:
     """Write the report (see :func:`iter_report`) and return what it shows."""
     return drain(iter_report(workspace, volume_id, run_id, pdf=pdf, csv=csv, json=json, volume=volume))
 
 
 def iter_report(workspace: Workspace | str | Path, volume_id: int, run_id: int | None = None, *,
                 pdf: str | Path | None = None, csv: str | Path | None = None,
-                json: str | Path | None = None, volume: Any = None,
+                json: str | Path | None = None, volume: VolumeLike | None = None,
                 should_stop: StopFlag | None = None) -> Generator[Progress, None, ReportData]:
     """Write the report of one volume's scoring run and review.
 

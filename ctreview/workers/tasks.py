@@ -21,16 +21,22 @@ from ctreview.progress import Progress, StopFlag, mapped
 from ctreview.results import SliceResult, SliceScore
 from ctreview.workers.batching import coalesce
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the tasks import what they run when they run (the window starts without torch)
+    import torch
+
+    from ctreview.io import Volume, VolumeLike
     from ctreview.review import Workspace
+    from ctreview.roi import RoiResult
+    from ctreview.scoring import RunSummary, ScoringSettings
+    from ctreview.scoring.service import ScoringEvent
 
 
 @dataclass(frozen=True)
 class VolumeOpened:
     """The file is open and one slice, shape (y, x), is read: a big volume is on screen at once."""
 
-    volume: Any
-    middle: Any
+    volume: Volume
+    middle: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ class ResultsBatch:
 
 
 def load_volume(path: str | Path, *, workspace: Workspace | None = None, images: bool = False,
-                should_stop: StopFlag) -> Generator[Any, None, Any]:
+                should_stop: StopFlag) -> Generator[VolumeOpened | VolumeRegistered | ValueRange, None, Volume]:
     """Open a volume (or independent images), register it in the workspace and read what it has there.
 
     Yields :class:`VolumeOpened`, then :class:`VolumeRegistered` (with a
@@ -88,15 +94,15 @@ def load_volume(path: str | Path, *, workspace: Workspace | None = None, images:
     return volume
 
 
-def roi_task(volume: Any, profile: str, tile_size: int | None, *,
-             should_stop: StopFlag) -> Generator[Progress, None, Any]:
+def roi_task(volume: VolumeLike, profile: str, tile_size: int | None, *,
+             should_stop: StopFlag) -> Generator[Progress, None, RoiResult]:
     """Find the part and its ROIs; yields progress, returns the ``RoiResult``."""
     from ctreview.roi import iter_roi
 
     return (yield from iter_roi(volume, profile, tile_size=tile_size, should_stop=should_stop))
 
 
-def device_task(*, should_stop: StopFlag) -> Generator[None, None, Any]:
+def device_task(*, should_stop: StopFlag) -> Generator[None, None, torch.device]:
     """Return the ``torch.device`` scoring will use; importing torch takes seconds, so not on the UI thread."""
     from ctreview.model import pick_device
 
@@ -104,7 +110,7 @@ def device_task(*, should_stop: StopFlag) -> Generator[None, None, Any]:
     yield  # pragma: no cover - makes this a generator for GeneratorWorker
 
 
-def _leave_a_core_for_the_ui(device: Any) -> None:
+def _leave_a_core_for_the_ui(device: torch.device) -> None:
     """On CPU, let torch use all cores but one, so the UI thread is never starved."""
     if getattr(device, "type", "cpu") != "cpu":
         return
@@ -116,27 +122,32 @@ def _leave_a_core_for_the_ui(device: Any) -> None:
     torch.set_num_threads(max(1, cores - 1))
 
 
-def score_task(volume: Any, model_path: str | Path, settings: Any, *, workspace: Workspace, roi: Any = None,
-               device: str = "auto", interval: float = 0.1,
-               should_stop: StopFlag) -> Generator[Any, None, Any]:
+def score_task(volume: VolumeLike, model_path: str | Path, settings: ScoringSettings | None, *,
+               workspace: Workspace, roi: RoiResult | None = None, device: str = "auto", interval: float = 0.1,
+               should_stop: StopFlag) -> Generator[ScoringEvent | ResultsBatch, None, RunSummary]:
     """Score ``volume`` with the scoring service, recording the run in ``workspace``.
 
     Yields the service's :class:`~ctreview.scoring.RunStarted` once, then
     :class:`ResultsBatch` at most every ``interval`` seconds; returns the
     :class:`~ctreview.scoring.RunSummary`.
     """
-    from ctreview.model import load_model
-    from ctreview.scoring import run_scoring
+    from ctreview.model.store import load_model
+    from ctreview.scoring.service import run_scoring
 
     model = load_model(model_path, device=device)
     _leave_a_core_for_the_ui(model.device)
     events = run_scoring(volume, model, settings, roi=roi, workspace=workspace, should_stop=should_stop)
     yield next(events)  # RunStarted: the ROI is known, so is the number of slices to score
-    return (yield from mapped(coalesce(events, interval), ResultsBatch))
+    return (yield from mapped(coalesce(events, interval), _results_batch))
+
+
+def _results_batch(events: list[ScoringEvent]) -> ResultsBatch:
+    """The slice results of a batch of the stream (after its one ``RunStarted``, nothing else comes)."""
+    return ResultsBatch([e for e in events if isinstance(e, SliceResult)])
 
 
 def export_report(workspace: Workspace, volume_id: int, run_id: int | None, outputs: dict[str, Path], *,
-                  volume: Any = None, should_stop: StopFlag) -> Generator[Progress, None, dict]:
+                  volume: VolumeLike | None = None, should_stop: StopFlag) -> Generator[Progress, None, dict]:
     """Write the report files named in ``outputs`` (keys ``pdf``, ``csv``, ``json``).
 
     Yields the report's progress; a stop request ends the export between
