@@ -122,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     _check_paths(args)  # before the training imports (torch) take seconds
     from ctreview.errors import CtreviewError
     from ctreview.model import load_model
+    from ctreview.model.detector import Detector
     from ctreview.progress import drain
 
     profile = args.profile or ("whole-image" if args.images else "whole-part")
@@ -142,13 +143,12 @@ def run(args: argparse.Namespace) -> int:
                                         device=args.device, images=args.images,
                                         force=args.force), _Progress())
     model = load_model(out, "cpu")
-    if args.engine == "anogan":
-        cal = model.meta["calibration"]
-        detail = f"threshold fast {cal['fast']['threshold']:.3g}, search {cal['search']['threshold']:.3g}; " \
-                 f"{model.meta['data']['tiles']} tiles"
-    else:
-        cal = model.meta["calibration"]
+    cal = model.meta["calibration"]
+    if isinstance(model, Detector):
         detail = f"scorers {', '.join(model.scorers)}; thresholds set on {cal['held_out_slices']} held-out " \
                  f"normal slices"
+    else:
+        detail = f"threshold fast {cal['fast']['threshold']:.3g}, search {cal['search']['threshold']:.3g}; " \
+                 f"{model.meta['data']['tiles']} tiles"
     print(f"wrote {out} ({detail}, {model.meta['training']['seconds']:.0f} s)")
     return 0
