@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from ctreview import __version__
 
@@ -227,7 +227,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def run_self_test(out=None) -> int:
+def run_self_test(out: TextIO | None = None) -> int:
     """Run every step, print one line each, return 0 if all passed, else 1.
 
     Parameters
@@ -257,7 +257,7 @@ def run_self_test(out=None) -> int:
     return 0
 
 
-def _run_step(name: str, step: Callable[[_State], str], state: _State, out) -> bool:
+def _run_step(name: str, step: Callable[[_State], str], state: _State, out: TextIO) -> bool:
     """Run one step and print its line; return whether it passed."""
     start = time.perf_counter()
     try:

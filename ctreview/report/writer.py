@@ -19,7 +19,7 @@ from ctreview.report.pdf import write_pdf
 from ctreview.report.tables import write_csv, write_json
 
 if TYPE_CHECKING:
-    from ctreview.io import VolumeLike
+    from ctreview.io import Volume, VolumeLike
     from ctreview.review import Workspace
 
 
@@ -110,7 +110,7 @@ def _write(workspace: Workspace, data: ReportData, pdf: Any, csv: Any, json: Any
     yield step("PDF written")
 
 
-def _pictures(workspace: Workspace, data: ReportData, volume: Any, step: Callable[[str], Progress]
+def _pictures(workspace: Workspace, data: ReportData, volume: VolumeLike | None, step: Callable[[str], Progress]
               ) -> Generator[Progress, None, tuple[dict[int, bytes | None], dict[int, dict[str, bytes]]]]:
     source, opened = _slice_source(data, volume)
     images: dict[int, bytes | None] = {}
@@ -139,22 +139,22 @@ def _pictures(workspace: Workspace, data: ReportData, volume: Any, step: Callabl
                 except CtreviewError as exc:
                     data.notes.append(f"Defect {defect['id']} cannot be read ({exc.message}): no pictures.")
     finally:
-        if opened and source is not None:
-            source.close()
+        if opened is not None:
+            opened.close()
     return images, planes
 
 
-def _slice_source(data: ReportData, volume):
-    """Return (volume to draw slices from or None, whether we opened it); notes why not."""
+def _slice_source(data: ReportData, volume: VolumeLike | None) -> tuple[VolumeLike | None, Volume | None]:
+    """Return (volume to draw slices from or None, the volume opened here to close after); notes why not."""
     if not data.flagged and not flagged_defects(data.defects):
-        return None, False
+        return None, None
     if volume is not None:
-        return volume, False
+        return volume, None
     path = data.volume["path"]
     shown = clean_path(path)
     if path is None:
         data.notes.append("The volume was not read from a file: slice pictures are left out.")
-        return None, False
+        return None, None
     from ctreview.io import open_volume, volume_fingerprint
 
     try:
@@ -162,10 +162,10 @@ def _slice_source(data: ReportData, volume):
     except CtreviewError as exc:
         data.notes.append(f"The volume file {shown} cannot be opened ({exc.message}): "
                           "slice pictures are left out.")
-        return None, False
+        return None, None
     if volume_fingerprint(reopened) != data.volume["fingerprint"]:
         reopened.close()
         data.notes.append(f"The file {shown} no longer holds the scored volume: "
                           "slice pictures are left out.")
-        return None, False
-    return reopened, True
+        return None, None
+    return reopened, reopened

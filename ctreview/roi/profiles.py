@@ -30,7 +30,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from ctreview.errors import CtreviewError
 from ctreview.resources import resource_path
@@ -65,7 +65,7 @@ class Profile:
     regions: list[Region] = field(default_factory=lambda: [Region("part")])
     tile_size: int = 64
     stride: int = 48
-    augment: dict = field(default_factory=lambda: {"flip": True, "rot90": True})
+    augment: dict[str, bool] = field(default_factory=lambda: {"flip": True, "rot90": True})
     description: str = ""
     path: Path | None = None
 
@@ -113,21 +113,26 @@ def load_profile(spec: ProfileSpec) -> Profile:
     return parse_profile(data, path)
 
 
-def _number(value, where: str, path, lo: float, hi: float, integer: bool = False):
+def _number(value: Any, where: str, path: str | Path | None, lo: float, hi: float, integer: bool = False) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not ok or (integer and not isinstance(value, int)) or not lo <= value <= hi:
         kind = "an integer" if integer else "a number"
         raise CtreviewError(path, f"field '{where}' must be {kind} in [{lo}, {hi}], got {value!r}")
-    return value
+    return float(value)
 
 
-def _pair(value, where: str, path, n: int) -> tuple[float, ...]:
+def _integer(value: Any, where: str, path: str | Path | None, lo: int, hi: int) -> int:
+    _number(value, where, path, lo, hi, integer=True)
+    return int(value)
+
+
+def _pair(value: Any, where: str, path: str | Path | None, n: int) -> tuple[float, ...]:
     if not isinstance(value, list) or len(value) != n:
         raise CtreviewError(path, f"field '{where}' must be a list of {n} numbers, got {value!r}")
     return tuple(float(_number(v, where, path, -10.0, 10.0)) for v in value)
 
 
-def _region(data, i: int, path) -> Region:
+def _region(data: Any, i: int, path: str | Path | None) -> Region:
     where = f"regions[{i}]"
     if not isinstance(data, dict):
         raise CtreviewError(path, f"field '{where}' must be a table")
@@ -148,7 +153,7 @@ def _region(data, i: int, path) -> Region:
                   inner, outer)
 
 
-def parse_profile(data: dict, path=None) -> Profile:
+def parse_profile(data: dict[str, Any], path: str | Path | None = None) -> Profile:
     """Validate a parsed TOML document and build a :class:`Profile`."""
     name = data.get("name", Path(path).stem if path else None)
     if not isinstance(name, str) or not name:
@@ -159,8 +164,8 @@ def parse_profile(data: dict, path=None) -> Profile:
         raise CtreviewError(path, "field 'tiles' must be a table")
     if not isinstance(augment, dict) or not all(isinstance(v, bool) for v in augment.values()):
         raise CtreviewError(path, "field 'augment' must be a table of true/false values")
-    size = _number(tiles.get("size", 64), "tiles.size", path, 8, 1024, integer=True)
-    stride = _number(tiles.get("stride", max(1, size * 3 // 4)), "tiles.stride", path, 1, size, integer=True)
+    size = _integer(tiles.get("size", 64), "tiles.size", path, 8, 1024)
+    stride = _integer(tiles.get("stride", max(1, size * 3 // 4)), "tiles.stride", path, 1, size)
     regions = data.get("regions", [{"name": "part"}])
     if not isinstance(regions, list) or not regions:
         raise CtreviewError(path, "field 'regions' must be a non-empty list of tables")

@@ -52,7 +52,8 @@ def coalesce(
         except StopIteration as stop:
             if batch:
                 yield batch
-            return stop.value
+            result: R = stop.value
+            return result
         batch.append(item)
         now = clock()
         if now - last >= interval or (urgent is not None and urgent(item)):

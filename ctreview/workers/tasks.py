@@ -24,6 +24,7 @@ from ctreview.workers.batching import coalesce
 if TYPE_CHECKING:  # the tasks import what they run when they run (the window starts without torch)
     import torch
 
+    from ctreview.defects import Defect, DefectSettings, DefectTracker
     from ctreview.io import Volume, VolumeLike
     from ctreview.review import Workspace
     from ctreview.roi import RoiResult
@@ -44,7 +45,7 @@ class VolumeRegistered:
     """The volume's workspace record: its decisions and its latest run's scores."""
 
     volume_id: int
-    decisions: dict[int, dict]
+    decisions: dict[int, dict[str, Any]]
     run_id: int | None
     scores: list[SliceScore]
 
@@ -147,7 +148,8 @@ def _results_batch(events: list[ScoringEvent]) -> ResultsBatch:
 
 
 def export_report(workspace: Workspace, volume_id: int, run_id: int | None, outputs: dict[str, Path], *,
-                  volume: VolumeLike | None = None, should_stop: StopFlag) -> Generator[Progress, None, dict]:
+                  volume: VolumeLike | None = None,
+                  should_stop: StopFlag) -> Generator[Progress, None, dict[str, Path]]:
     """Write the report files named in ``outputs`` (keys ``pdf``, ``csv``, ``json``).
 
     Yields the report's progress; a stop request ends the export between
@@ -161,8 +163,8 @@ def export_report(workspace: Workspace, volume_id: int, run_id: int | None, outp
 
 # -- defects and the orthogonal planes ------------------------------------------------
 def defects_task(workspace: Workspace, run_id: int, shape: tuple[int, int, int], spacing: tuple[float, float, float],
-                 origin: tuple[float, float, float] = (0.0, 0.0, 0.0), settings: Any = None, *,
-                 should_stop: StopFlag) -> Generator[Progress, None, list]:
+                 origin: tuple[float, float, float] = (0.0, 0.0, 0.0), settings: DefectSettings | None = None, *,
+                 should_stop: StopFlag) -> Generator[Progress, None, list[Defect]]:
     """Return the defects of a run: as the workspace stored them, else found from its heatmaps and stored.
 
     A run scored before defects existed gets them here, slab by slab from
@@ -182,8 +184,8 @@ def defects_task(workspace: Workspace, run_id: int, shape: tuple[int, int, int],
     return found
 
 
-def live_defects_task(tracker: Any, pending: list[tuple[int, Any]], *,
-                      should_stop: StopFlag) -> Generator[None, None, list]:
+def live_defects_task(tracker: DefectTracker, pending: list[tuple[int, np.ndarray]], *,
+                      should_stop: StopFlag) -> Generator[None, None, list[Defect]]:
     """Feed streamed ``(slice, heatmap)`` pairs to a :class:`~ctreview.defects.DefectTracker`; return
     its provisional defects. One runs at a time per tracker (the window queues the rest)."""
     for index, heatmap in pending:
@@ -195,7 +197,7 @@ def live_defects_task(tracker: Any, pending: list[tuple[int, Any]], *,
 class SliceCache:
     """Slices of one volume read for the orthogonal planes, kept within a byte budget (thread-safe)."""
 
-    def __init__(self, volume: Any, budget_bytes: int = 512 * 2**20) -> None:
+    def __init__(self, volume: VolumeLike, budget_bytes: int = 512 * 2**20) -> None:
         self.volume, self.budget = volume, int(budget_bytes)
         self._slices: OrderedDict[int, np.ndarray] = OrderedDict()
         self._bytes = 0
