@@ -22,6 +22,7 @@ from ctreview.dataset.selection import SliceSelection, decision_time, select_sli
 from ctreview.dataset.store import TrainingSet
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.progress import Progress, drain
+from ctreview.review import Workspace
 from ctreview.timestamps import now_iso
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class ExportSummary:
         return doc
 
 
-def _open(workspace, item: Any):
+def _open(workspace: Workspace, item: Any):
     """Return a Volume for a Volume, a path, or a workspace volume id."""
     from ctreview.io import Volume, open_volume
 
@@ -152,7 +153,7 @@ def _selection(workspace, vid: int, run_dir: Any) -> SliceSelection:
     return select_slices_with_run_dir(workspace, vid, run_dir)
 
 
-def _start_source(workspace, volume, opts: _Options, summary: ExportSummary,
+def _start_source(workspace: Workspace, volume, opts: _Options, summary: ExportSummary,
                   run_dir: Any) -> tuple[SourceSummary, dict, SliceSelection]:
     """Register a volume in the summary and sort its slices by decision and score."""
     from ctreview.io import volume_fingerprint
@@ -228,7 +229,7 @@ def _save_crops(tset: TrainingSet, fp: str, z: int, image: np.ndarray, boxes) ->
                                     "file": path.relative_to(tset.dir).as_posix()})
 
 
-def iter_export(workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
+def iter_export(workspace: Workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
                 include_above_threshold: bool = False, profile: str | None = None,
                 tile_size: int | None = None, crops: bool = False,
                 runs: Sequence[Any] | None = None,
@@ -271,7 +272,7 @@ def iter_export(workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
     return summary
 
 
-def export_training_set(workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
+def export_training_set(workspace: Workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
                         include_above_threshold: bool = False,
                         profile: str | None = None, tile_size: int | None = None,
                         crops: bool = False, runs: Sequence[Any] | None = None,
@@ -310,7 +311,7 @@ def export_training_set(workspace, volumes: Sequence[Any], out: str | os.PathLik
                              should_stop=should_stop))
 
 
-def preview_export(workspace, volume: Any, *, profile: str | None = None,
+def preview_export(workspace: Workspace, volume: Any, *, profile: str | None = None,
                    tile_size: int | None = None, count_tiles: bool = True,
                    run_dir: Any = None) -> dict:
     """Return what exporting one volume would give, without writing anything.

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from skimage.transform import rotate
 
 from ctreview.roi.segment import Segmentation
+
+if TYPE_CHECKING:  # extract.py imports this module
+    from ctreview.roi.extract import RoiResult
 
 ORIENTED_RATIO = 1.2
 """Footprint variance ratio above which the part has a defined in-plane orientation."""
@@ -89,7 +93,7 @@ def _axes(mask: np.ndarray, factor: int) -> np.ndarray:
     return evecs[:, ::-1].T.copy()
 
 
-def align_slice(image: np.ndarray, roi, *, cval: float | None = None) -> np.ndarray:
+def align_slice(image: np.ndarray, roi: RoiResult, *, cval: float | None = None) -> np.ndarray:
     """Resample a slice into the part-aligned frame.
 
     The slice is turned about the part's centre so that the part's major axis

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -109,7 +110,7 @@ def _levels(coarse: np.ndarray, path) -> tuple[float, float, float]:
     return air, material, noise
 
 
-def segment_part(volume, *, path=None) -> Segmentation:
+def segment_part(volume: VolumeLike | np.ndarray, *, path: str | Path | None = None) -> Segmentation:
     """Find the part in a volume.
 
     Parameters

@@ -1,12 +1,14 @@
 """Region shapes of one slice in pixel coordinates, and their masks."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ctreview.results import Box
 
 
-def clip_box(box, shape) -> Box | None:
+def clip_box(box: Sequence[float], shape: Sequence[int]) -> Box | None:
     """Clip a (y0, x0, y1, x1) box to a slice shape; None when nothing is left."""
     y0, x0 = max(0, int(np.floor(box[0]))), max(0, int(np.floor(box[1])))
     y1, x1 = min(shape[0], int(np.ceil(box[2]))), min(shape[1], int(np.ceil(box[3])))
@@ -19,7 +21,7 @@ def intersect(a: Box, b: Box) -> Box | None:
     return box if box[2] > box[0] and box[3] > box[1] else None
 
 
-def ring_shape(center, inner: float, outer: float) -> dict:
+def ring_shape(center: Sequence[float], inner: float, outer: float) -> dict:
     """A ring (annulus) about ``center`` (y, x) with radii in pixels."""
     return {"kind": "ring", "center": (float(center[0]), float(center[1])),
             "inner": float(inner), "outer": float(outer)}
