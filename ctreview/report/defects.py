@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from ctreview.report._output import atomic_output
 from ctreview.report.images import overlay
 
 if TYPE_CHECKING:
+    from ctreview.io import VolumeLike
     from ctreview.review import Workspace
 
 DEFECT_COLUMNS = ("id", "rank", "z0", "z1", "centroid_z_mm", "centroid_y_mm", "centroid_x_mm", "voxels",
@@ -64,7 +65,8 @@ def write_defects_csv(defects: Sequence[dict], path: str | Path) -> None:
                 writer.writerow([f"{d[c]:.6g}" if isinstance(d[c], float) else d[c] for c in DEFECT_COLUMNS])
 
 
-def defect_planes(source: Any, heat: Any, defect: dict, spacing: Sequence[float]) -> dict[str, bytes]:
+def defect_planes(source: VolumeLike, heat: Callable[[int], np.ndarray | None], defect: dict[str, Any],
+                  spacing: Sequence[float]) -> dict[str, bytes]:
     """PNG crops of a defect in the axial, XZ and YZ planes through its peak, heatmap in red.
 
     Parameters

@@ -13,6 +13,8 @@ from ctreview.progress import StopFlag, mapped
 from ctreview.workers.tasks import ValueRange, VolumeOpened, VolumeRegistered
 
 if TYPE_CHECKING:
+    from ctreview.batch.worklist import WorkItem
+    from ctreview.io import Volume
     from ctreview.review import Workspace
 
 
@@ -27,7 +29,8 @@ def read_worklist(source: str | None, *, workspace: Workspace,
     yield  # pragma: no cover - makes this a generator for GeneratorWorker
 
 
-def open_work_item(item: Any, *, workspace: Workspace, should_stop: StopFlag) -> Generator[Any, None, Any]:
+def open_work_item(item: WorkItem, *, workspace: Workspace,
+                   should_stop: StopFlag) -> Generator[VolumeOpened | VolumeRegistered | ValueRange, None, Volume]:
     """Open a worklist volume with its run (imported into the workspace when not there yet).
 
     Yields :class:`VolumeOpened`, :class:`VolumeRegistered` (the item's run,
@@ -36,7 +39,7 @@ def open_work_item(item: Any, *, workspace: Workspace, should_stop: StopFlag) ->
     """
     from ctreview.batch.worklist import open_item
 
-    def opened(volume: Any) -> VolumeOpened:
+    def opened(volume: Volume) -> VolumeOpened:
         return VolumeOpened(volume, volume.slice(len(volume) // 2))
 
     volume, volume_id, run_id = yield from mapped(open_item(item, workspace), opened)

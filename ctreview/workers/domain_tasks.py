@@ -12,12 +12,13 @@ from ctreview.errors import Cancelled, CtreviewError
 from ctreview.progress import StopFlag
 
 if TYPE_CHECKING:
+    from ctreview.io import VolumeLike
     from ctreview.review import Workspace
 
 __all__ = ["model_fit_task", "stored_run_task"]
 
 
-def model_fit_task(volume: Any, model_paths: list[str], *,
+def model_fit_task(volume: VolumeLike, model_paths: list[str], *,
                    should_stop: StopFlag) -> Generator[None, None, dict[str, dict]]:
     """Compare a volume with every model's domain fingerprint.
 
