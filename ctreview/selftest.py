@@ -21,9 +21,18 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TextIO
 
 from ctreview import __version__
+
+if TYPE_CHECKING:  # the steps import their parts when they run, so a broken one fails its own step
+    from ctreview.io import Volume
+    from ctreview.model import AnomalyModel, Detector
+    from ctreview.phantom import Phantom
+    from ctreview.results import SliceResult
+    from ctreview.review import Workspace
+    from ctreview.roi import RoiResult
+    from ctreview.scoring import RunSummary
 
 __all__ = ["run_self_test", "STEPS"]
 
@@ -36,19 +45,20 @@ SEARCH_STEPS = 10
 
 
 class _State:
-    """What the steps hand each other."""
+    """What the steps hand each other: each step sets its fields for the steps after it."""
+
+    phantom: Phantom
+    volume: Volume
+    model: AnomalyModel | Detector
+    roi: RoiResult
+    summary: RunSummary
+    workspace: Workspace
+    volume_id: int
+    run_id: int
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
-        self.phantom = None
-        self.volume = None
-        self.model = None
-        self.roi = None
-        self.results: list = []
-        self.summary: Any = None
-        self.workspace = None
-        self.volume_id = None
-        self.run_id = None
+        self.results: list[SliceResult] = []
 
 
 def _phantom(s: _State) -> str:
@@ -95,6 +105,8 @@ def _scoring(s: _State) -> str:
         raise RuntimeError("the model scored no slice")
     if not (s.tmp / "run" / "summary.json").is_file():
         raise RuntimeError("the run folder has no summary.json")
+    if s.summary.run_id is None:
+        raise RuntimeError("the workspace did not record the run")
     s.run_id = s.summary.run_id
     s.volume_id = s.workspace.run_info(s.run_id)["volume_id"]
     # Information, not a pass/fail criterion: a demo model on a tiny phantom
@@ -215,7 +227,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def run_self_test(out=None) -> int:
+def run_self_test(out: TextIO | None = None) -> int:
     """Run every step, print one line each, return 0 if all passed, else 1.
 
     Parameters
@@ -245,7 +257,7 @@ def run_self_test(out=None) -> int:
     return 0
 
 
-def _run_step(name: str, step: Callable[[_State], str], state: _State, out) -> bool:
+def _run_step(name: str, step: Callable[[_State], str], state: _State, out: TextIO) -> bool:
     """Run one step and print its line; return whether it passed."""
     start = time.perf_counter()
     try:
@@ -263,9 +275,9 @@ def _run_step(name: str, step: Callable[[_State], str], state: _State, out) -> b
 
 def _close(state: _State) -> None:
     """Release the workspace so the temporary folder can go (Windows locks open files)."""
-    close = getattr(state.workspace, "close", None)
-    if callable(close):
+    workspace = getattr(state, "workspace", None)  # unset when the steps stopped before opening it
+    if workspace is not None:
         try:
-            close()
+            workspace.close()
         except Exception:  # noqa: BLE001 - cleanup must not hide the real outcome
             pass

@@ -10,7 +10,7 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from ctreview.batch.task import read_summary, roi_boxes
 from ctreview.errors import CtreviewError
 from ctreview.results import Box, SliceScore
 from ctreview.review import Workspace
+
+if TYPE_CHECKING:
+    from ctreview.io import VolumeLike
 
 
 def _number(text: str | None) -> float | None:
@@ -73,7 +76,7 @@ def find_imported(workspace: Workspace, volume_id: int, summary: dict[str, Any])
 
 
 def import_run(workspace: Workspace, run_dir: str | Path, *, record: dict[str, Any] | None = None,
-               volume: Any = None, boxes: dict[str, list[list[int]]] | None = None,
+               volume: VolumeLike | None = None, boxes: dict[str, list[list[int]]] | None = None,
                model_id: int | None = None) -> tuple[int, int, bool]:
     """Record the run folder ``run_dir`` in ``workspace``; return ``(volume_id, run_id, new)``.
 

@@ -15,16 +15,21 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctreview.batch.events import BatchRow
+
+if TYPE_CHECKING:  # a worker process imports what a job needs when it runs one
+    from ctreview.io import Volume, VolumeLike
+    from ctreview.model.detector import Detector
+    from ctreview.scoring import ScoringSettings
 
 CRASH_VOLUME = "CTREVIEW_TEST_CRASH_VOLUME"
 """Tests only: the file name of a volume whose task kills its process (``os._exit``) mid-volume..."""
 CRASH_MARKER = "CTREVIEW_TEST_CRASH_MARKER"
 """...the first time only: the marker file this path names records that it did."""
 
-_MODELS: dict[tuple[str, str], Any] = {}
+_MODELS: dict[tuple[str, str], Detector] = {}
 _MALLOC_TUNED: list[bool] = []
 
 
@@ -105,7 +110,7 @@ def init_worker(threads: int, gpus: int, counter: Any) -> None:
     warm_up()
 
 
-def _model(model_dir: str, device: str) -> Any:
+def _model(model_dir: str, device: str) -> Detector:
     from ctreview.model import load_detector
 
     key = (model_dir, device)
@@ -115,7 +120,7 @@ def _model(model_dir: str, device: str) -> Any:
     return _MODELS[key]
 
 
-def open_input(job: dict[str, Any]) -> Any:
+def open_input(job: dict[str, Any]) -> Volume:
     """The job's volume, or its set of independent images when the job says ``images``."""
     if job.get("images"):
         from ctreview.io import open_images
@@ -196,7 +201,7 @@ def _score(job: dict[str, Any], t0: float) -> dict[str, Any]:
     return _result(job, volume, fingerprint, "done", t0, boxes if job.get("boxes") else None)
 
 
-def kept_result(job: dict[str, Any], volume: Any = None, fingerprint: str | None = None,
+def kept_result(job: dict[str, Any], volume: Volume | None = None, fingerprint: str | None = None,
                 t0: float | None = None) -> dict[str, Any] | None:
     """The ``skipped`` result of a job whose run folder is already complete, else None.
 
@@ -219,7 +224,7 @@ def kept_result(job: dict[str, Any], volume: Any = None, fingerprint: str | None
     return _result(job, volume, fingerprint, "skipped", t0, None)
 
 
-def _result(job: dict[str, Any], volume: Any, fingerprint: str, status: str, t0: float,
+def _result(job: dict[str, Any], volume: Volume, fingerprint: str, status: str, t0: float,
             boxes: dict[str, list[list[int]]] | None) -> dict[str, Any]:
     run_dir = Path(job["run_dir"])
     summary = read_summary(run_dir)
@@ -256,7 +261,7 @@ def domain_verdict(summary: dict[str, Any]) -> tuple[str, str]:
     return verdict_of(domain), " ".join(str((domain or {}).get("reason", "")).split())
 
 
-def complete_run(run_dir: Path, settings: Any) -> bool:
+def complete_run(run_dir: Path, settings: ScoringSettings) -> bool:
     """Whether ``run_dir`` holds a finished, uncancelled run made with ``settings``.
 
     The scoring service deletes ``summary.json`` when a run starts and
@@ -309,7 +314,7 @@ def count_defects(summary: dict[str, Any]) -> int | None:
     return None
 
 
-def roi_boxes(volume: Any, summary: dict[str, Any]) -> dict[str, list[list[int]]]:
+def roi_boxes(volume: VolumeLike, summary: dict[str, Any]) -> dict[str, list[list[int]]]:
     """The ROI boxes of each slice as the run found them (its profile, its model's tile size)."""
     from ctreview.roi import extract_roi
 

@@ -11,13 +11,16 @@ import math
 from collections.abc import Generator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ctreview.batch.importing import find_imported, import_run, read_scores
 from ctreview.batch.table import read_table
 from ctreview.batch.task import read_summary
 from ctreview.errors import CtreviewError
 from ctreview.review import Workspace
+
+if TYPE_CHECKING:
+    from ctreview.io import Volume
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ def _layout(item: WorkItem) -> str:
         return "volume"  # no run yet: import_run names what is wrong
 
 
-def open_item(item: WorkItem, workspace: Workspace) -> Generator[Any, None, tuple[Any, int, int | None]]:
+def open_item(item: WorkItem, workspace: Workspace) -> Generator[Volume, None, tuple[Volume, int, int | None]]:
     """Open an item's volume and make sure its run is in the workspace; return ``(volume, volume_id, run_id)``.
 
     Yields the opened volume first (so a window can show it at once).

@@ -4,9 +4,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 from ctreview.cli._options import add_settings_flags, settings_from_args
 from ctreview.scoring.settings import ScoringSettings
+
+if TYPE_CHECKING:
+    from ctreview.scoring import RunSummary, ScoringEvent
 
 
 def add_parser(subparsers) -> None:
@@ -101,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _drain_with_counter(events: Generator):
+def _drain_with_counter(events: Generator[ScoringEvent, None, RunSummary]) -> RunSummary:
     """Run the scoring events to their end with a progress bar (slices, rate, time left); return the summary."""
     from ctreview.cli._progress import ProgressBar
     from ctreview.progress import drain
@@ -110,7 +114,7 @@ def _drain_with_counter(events: Generator):
     bar = ProgressBar("slices")
     seen: set[int] = set()
 
-    def show(event) -> None:
+    def show(event: ScoringEvent) -> None:
         if isinstance(event, SliceResult):
             if event.stage == "refined":
                 bar.update(bar.done, f"refining slice {event.index}")

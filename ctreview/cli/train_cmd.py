@@ -18,7 +18,8 @@ def add_parser(subparsers) -> None:
 
     d = TrainSettings()
     # the field's default, not DetectorSettings(): building one imports torch (the features' settings)
-    scorers = next(f.default for f in fields(DetectorSettings) if f.name == "scorers")
+    default = next(f.default for f in fields(DetectorSettings) if f.name == "scorers")
+    scorers = tuple(str(s) for s in default) if isinstance(default, tuple) else ()
     p = subparsers.add_parser(
         "train", help="train an anomaly model on normal volumes",
         description="Train a model of normality and write a model folder. The default (fused) engine "
@@ -122,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
     _check_paths(args)  # before the training imports (torch) take seconds
     from ctreview.errors import CtreviewError
     from ctreview.model import load_model
+    from ctreview.model.detector import Detector
     from ctreview.progress import drain
 
     profile = args.profile or ("whole-image" if args.images else "whole-part")
@@ -142,13 +144,12 @@ def run(args: argparse.Namespace) -> int:
                                         device=args.device, images=args.images,
                                         force=args.force), _Progress())
     model = load_model(out, "cpu")
-    if args.engine == "anogan":
-        cal = model.meta["calibration"]
-        detail = f"threshold fast {cal['fast']['threshold']:.3g}, search {cal['search']['threshold']:.3g}; " \
-                 f"{model.meta['data']['tiles']} tiles"
-    else:
-        cal = model.meta["calibration"]
+    cal = model.meta["calibration"]
+    if isinstance(model, Detector):
         detail = f"scorers {', '.join(model.scorers)}; thresholds set on {cal['held_out_slices']} held-out " \
                  f"normal slices"
+    else:
+        detail = f"threshold fast {cal['fast']['threshold']:.3g}, search {cal['search']['threshold']:.3g}; " \
+                 f"{model.meta['data']['tiles']} tiles"
     print(f"wrote {out} ({detail}, {model.meta['training']['seconds']:.0f} s)")
     return 0

@@ -22,6 +22,7 @@ from ctreview.dataset.selection import SliceSelection, decision_time, select_sli
 from ctreview.dataset.store import TrainingSet
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.progress import Progress, drain
+from ctreview.review import Workspace
 from ctreview.timestamps import now_iso
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,17 @@ log = logging.getLogger(__name__)
 STEPS_PER_VOLUME = 100
 """Progress steps per exported volume."""
 ROI_SHARE = 0.3  # the ROI search costs about as much as cutting a third of the slices
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What every volume of one export shares (see :func:`export_training_set`)."""
+
+    include_above: bool
+    profile: str | None
+    tile_size: int | None
+    crops: bool
+    should_stop: Callable[[], bool]
 
 
 @dataclass
@@ -80,7 +92,7 @@ class ExportSummary:
         return doc
 
 
-def _open(workspace, item: Any):
+def _open(workspace: Workspace, item: Any):
     """Return a Volume for a Volume, a path, or a workspace volume id."""
     from ctreview.io import Volume, open_volume
 
@@ -141,7 +153,7 @@ def _selection(workspace, vid: int, run_dir: Any) -> SliceSelection:
     return select_slices_with_run_dir(workspace, vid, run_dir)
 
 
-def _start_source(workspace, volume, opts: dict, summary: ExportSummary,
+def _start_source(workspace: Workspace, volume, opts: _Options, summary: ExportSummary,
                   run_dir: Any) -> tuple[SourceSummary, dict, SliceSelection]:
     """Register a volume in the summary and sort its slices by decision and score."""
     from ctreview.io import volume_fingerprint
@@ -156,31 +168,31 @@ def _start_source(workspace, volume, opts: dict, summary: ExportSummary,
                             "not in the workspace: score and review it before exporting")
     sel = _selection(workspace, vid, run_dir)
     src.accepted, src.flagged, src.unsure = len(sel.accepted), sel.flagged, sel.unsure
-    src.above_threshold, src.above_included, src.run = sel.above, opts["include_above"], sel.run
-    _warn_above(summary, src, opts["include_above"])
+    src.above_threshold, src.above_included, src.run = sel.above, opts.include_above, sel.run
+    _warn_above(summary, src, opts.include_above)
     if sel.run is None and sel.accepted:
         summary.warnings.append(f"{src.name}: no scoring run; accepted slices exported unchecked")
     return src, info, sel
 
 
-def _export_volume(tset: TrainingSet, workspace, volume, opts: dict, summary: ExportSummary,
+def _export_volume(tset: TrainingSet, workspace, volume, opts: _Options, summary: ExportSummary,
                    run_dir: Any = None) -> Generator[tuple[float, str], None, None]:
     """Export one volume; yields ``(fraction of this volume done, message)``."""
     from ctreview.roi import cut_tiles, extract_roi
 
     src, info, sel = _start_source(workspace, volume, opts, summary, run_dir)
-    wanted = [z for z in sorted(sel.accepted) if opts["include_above"] or z not in sel.above]
+    wanted = [z for z in sorted(sel.accepted) if opts.include_above or z not in sel.above]
     if not wanted:
         return
     run = sel.run or {}
     # the run's profile and tile size give the very tiles the model scored
-    roi = extract_roi(volume, opts["profile"] or run.get("profile") or "auto",
-                      tile_size=opts["tile_size"] or run.get("tile_size") or tset.tile_size)
+    roi = extract_roi(volume, opts.profile or run.get("profile") or "auto",
+                      tile_size=opts.tile_size or run.get("tile_size") or tset.tile_size)
     t = roi.tile_size
     yield ROI_SHARE, f"{src.name}: ROI found"
     tiles, records = [], []
     for i, z in enumerate(wanted):
-        if opts["should_stop"]():
+        if opts.should_stop():
             raise Cancelled()
         sroi = roi.slices.get(z)
         if sroi is None or not sroi.tiles:
@@ -190,7 +202,7 @@ def _export_volume(tset: TrainingSet, workspace, volume, opts: dict, summary: Ex
             tiles.append(cut_tiles(image, sroi.tiles, t))
             records += _slice_records(z, sroi, sel, roi.profile.name, t)
             src.slices.append(z)
-            if opts["crops"]:
+            if opts.crops:
                 _save_crops(tset, src.fingerprint, z, image, sroi.boxes)
         yield ROI_SHARE + (1 - ROI_SHARE) * (i + 1) / len(wanted), f"{src.name}: slice {z}"
     if tiles:
@@ -217,7 +229,7 @@ def _save_crops(tset: TrainingSet, fp: str, z: int, image: np.ndarray, boxes) ->
                                     "file": path.relative_to(tset.dir).as_posix()})
 
 
-def iter_export(workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
+def iter_export(workspace: Workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
                 include_above_threshold: bool = False, profile: str | None = None,
                 tile_size: int | None = None, crops: bool = False,
                 runs: Sequence[Any] | None = None,
@@ -235,11 +247,10 @@ def iter_export(workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
                                  "give one run per volume, in the same order")
     tset = TrainingSet.open_or_create(out)
     summary = ExportSummary(out=Path(out))
-    opts = {"include_above": include_above_threshold, "profile": profile,
-            "tile_size": tile_size, "crops": crops, "should_stop": should_stop or (lambda: False)}
+    opts = _Options(include_above_threshold, profile, tile_size, crops, should_stop or (lambda: False))
     total = STEPS_PER_VOLUME * len(volumes)
     for k, item in enumerate(volumes):
-        if opts["should_stop"]():
+        if opts.should_stop():
             raise Cancelled()
         base = k * STEPS_PER_VOLUME
         yield Progress("export", base, total,
@@ -261,7 +272,7 @@ def iter_export(workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
     return summary
 
 
-def export_training_set(workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
+def export_training_set(workspace: Workspace, volumes: Sequence[Any], out: str | os.PathLike, *,
                         include_above_threshold: bool = False,
                         profile: str | None = None, tile_size: int | None = None,
                         crops: bool = False, runs: Sequence[Any] | None = None,
@@ -300,7 +311,7 @@ def export_training_set(workspace, volumes: Sequence[Any], out: str | os.PathLik
                              should_stop=should_stop))
 
 
-def preview_export(workspace, volume: Any, *, profile: str | None = None,
+def preview_export(workspace: Workspace, volume: Any, *, profile: str | None = None,
                    tile_size: int | None = None, count_tiles: bool = True,
                    run_dir: Any = None) -> dict:
     """Return what exporting one volume would give, without writing anything.

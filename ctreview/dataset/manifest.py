@@ -19,6 +19,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ class Manifest:
         return {tile_key(t["source"], t["slice"], t["tile_box"]) for t in self.tiles}
 
 
-def tile_key(fingerprint: str, slice_index: int, tile_box) -> tuple:
+def tile_key(fingerprint: str, slice_index: int, tile_box: Sequence[int]) -> tuple[str, int, tuple[int, ...]]:
     """Return the identity of a tile: same source, slice and box is the same tile."""
     return (str(fingerprint), int(slice_index), tuple(int(v) for v in tile_box))
 

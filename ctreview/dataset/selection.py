@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ctreview.dataset.manifest import sanitise_path
 from ctreview.errors import CtreviewError
 from ctreview.results import SliceScore
+
+if TYPE_CHECKING:
+    from ctreview.review import Workspace
 
 TIME_KEYS = ("decided_at", "time", "created", "timestamp", "at")
 
@@ -51,7 +54,7 @@ def decision_time(decision: dict) -> str | None:
     return None
 
 
-def run_info(workspace: Any, run_id: int | None) -> dict | None:
+def run_info(workspace: Workspace, run_id: int | None) -> dict | None:
     """Return what the export records about a scoring run.
 
     Keys: ``id``, ``model`` (name), ``model_path``, ``model_id``, ``mode``,
@@ -72,7 +75,7 @@ def run_info(workspace: Any, run_id: int | None) -> dict | None:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def select_slices(workspace: Any, volume_id: int) -> SliceSelection:
+def select_slices(workspace: Workspace, volume_id: int) -> SliceSelection:
     """Sort one volume's slices by their latest decision and latest run score."""
     sel = SliceSelection()
     for z, decision in sorted(workspace.decisions(volume_id).items()):
@@ -118,7 +121,7 @@ def _read_run_dir(run_dir: Path) -> tuple[dict, list[SliceScore]]:
     return summary, rows
 
 
-def select_slices_with_run_dir(workspace: Any, volume_id: int, run_dir: str | Path) -> SliceSelection:
+def select_slices_with_run_dir(workspace: Workspace, volume_id: int, run_dir: str | Path) -> SliceSelection:
     """Like :func:`select_slices`, but scores come from a ``ctreview score`` run folder.
 
     ``ctreview score`` writes a run folder, not the workspace; a labeler who

@@ -156,7 +156,7 @@ class TrainingSet:
             One record per tile with ``slice`` and ``tile_box`` (plus provenance).
         """
         fp = source["fingerprint"]
-        t = tiles.shape[-1] if tiles.ndim == 3 else None
+        t = int(tiles.shape[-1]) if tiles.ndim == 3 else None
         if self.manifest.tile_size not in (None, t):
             raise CtreviewError(self.dir, f"the set holds {self.manifest.tile_size}-pixel tiles, "
                                           f"cannot add {t}-pixel tiles")
@@ -165,7 +165,9 @@ class TrainingSet:
         keep = list({tile_key(fp, records[k]["slice"], records[k]["tile_box"]): k for k in keep}.values())
         if not keep:
             return 0
-        self.manifest.tile_size = int(t)
+        if t is None:
+            raise CtreviewError(self.dir, f"tiles must be a stack of shape (n, T, T), got {tiles.shape}")
+        self.manifest.tile_size = t
         src = self.manifest.sources.setdefault(fp, {"count": 0, "file": None})
         src.update({k: v for k, v in source.items() if k not in ("count", "file", "generation")})
         old = self.source_array(fp) if src["count"] else np.empty((0, t, t), tiles.dtype)

@@ -63,7 +63,8 @@ def training_groups(set_dir: str | os.PathLike) -> np.ndarray:
 
 def _ranges(values: Iterable[int]) -> str:
     """Return ``"0-4, 7, 9-10"`` for sorted distinct integers."""
-    out, run = [], []
+    out: list[str] = []
+    run: list[int] = []
     for v in sorted(set(values)):
         if run and v == run[-1] + 1:
             run.append(v)

@@ -9,11 +9,21 @@ not load torch on the UI thread.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctreview.model.config import NetConfig
 from ctreview.model.library import ModelInfo, bundled_model_path, list_models
 from ctreview.model.meta import FORMAT_VERSION, read_meta
+
+if TYPE_CHECKING:  # the lazy names below, for mypy: without these it sees them as Any
+    from ctreview.model.anomaly import AnomalyModel as AnomalyModel
+    from ctreview.model.anomaly import TileScores as TileScores
+    from ctreview.model.device import pick_device as pick_device
+    from ctreview.model.nets import Discriminator as Discriminator
+    from ctreview.model.nets import Encoder as Encoder
+    from ctreview.model.nets import Generator as Generator
+    from ctreview.model.store import load_model as load_model
+    from ctreview.model.store import save_model as save_model
 
 _LAZY = {
     "AnomalyModel": "anomaly", "TileScores": "anomaly",

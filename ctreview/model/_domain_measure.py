@@ -3,9 +3,14 @@ model's tiles, and the part's sizes (see :mod:`ctreview.model.domain`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # the ROI package loads when a measure is taken, not when a model is
+    from ctreview.io import VolumeLike
+    from ctreview.roi import RoiResult
+    from ctreview.roi.segment import Segmentation
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 SAMPLE_SLICES = 16
@@ -48,9 +53,9 @@ def _sample(keys: Sequence[int], n: int) -> list[int]:
     return [keys[i] for i in picks]
 
 
-def _footprint(roi: Any, spacing: Sequence[float], *, images: bool = False) -> dict[str, float]:
-    """The part's sizes in px (and mm); independent images have no height (their count is no size)."""
-    seg = roi.segmentation
+def _footprint(roi: RoiResult, seg: Segmentation, spacing: Sequence[float], *,
+               images: bool = False) -> dict[str, float]:
+    """The part's sizes in px (and mm) from its segmentation; independent images have no height."""
     f = int(seg.factor)
     z0, z1 = int(roi.part_bbox[0]), int(roi.part_bbox[3])
     areas = seg.mask.reshape(seg.mask.shape[0], -1).sum(axis=1) * f * f
@@ -67,13 +72,13 @@ def _footprint(roi: Any, spacing: Sequence[float], *, images: bool = False) -> d
     return out
 
 
-def _roi_pixels(volume: Any, roi: Any, keys: Sequence[int]) -> np.ndarray:
-    shape = tuple(volume.shape[1:])
+def _roi_pixels(volume: VolumeLike, roi: RoiResult, keys: Sequence[int]) -> np.ndarray:
+    shape = (int(volume.shape[1]), int(volume.shape[2]))
     parts = [np.asarray(volume.slice(k), np.float32)[roi.slices[k].mask(shape)] for k in keys]
     return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
-def volume_features(volume: Any, roi: Any, *, slices: Iterable[int] | None = None,
+def volume_features(volume: VolumeLike, roi: RoiResult, *, slices: Iterable[int] | None = None,
                     spacing_known: bool | None = None) -> dict[str, Any]:
     """Measure what the fingerprint holds on one volume.
 
@@ -110,8 +115,8 @@ def volume_features(volume: Any, roi: Any, *, slices: Iterable[int] | None = Non
         "tile_percentiles": tile_pct,
         "intensity": quantiles_of(tile_pct) if tile_pct else None,
         "dtype": str(getattr(volume, "dtype", "")),
-        "footprint": _footprint(roi, spacing, images=getattr(volume, "layout", "volume") == "images")
-        if roi.segmentation is not None else None,
+        "footprint": None if roi.segmentation is None else
+        _footprint(roi, roi.segmentation, spacing, images=getattr(volume, "layout", "volume") == "images"),
         "spacing": spacing,
         "spacing_known": bool(spacing_known),
     }

@@ -96,7 +96,7 @@ class Backbone(nn.Module):
         self.name, self.body = name, body
         self.strides = {t: body.tap_info(t)[0] for t in taps}
         self.channels = {t: body.tap_info(t)[1] for t in taps}
-        self.taps = tuple(sorted(taps, key=self.strides.get))
+        self.taps = tuple(sorted(taps, key=lambda t: self.strides[t]))
         self.register_buffer("mean", torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)

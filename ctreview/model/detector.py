@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ctreview.model.meta import ModelMeta
 from ctreview.model.scorer import RunOptions, Scorer, SliceInput
 
 RULES = ("max", "mean")
@@ -69,7 +70,7 @@ class Fusion:
     def fuse(self, scaled: dict[str, np.ndarray]) -> np.ndarray:
         """The fused map of scaled maps, before its own threshold."""
         stack = np.stack(list(scaled.values()))
-        return (stack.max(0) if self.rule == "max" else stack.mean(0)).astype(np.float32)
+        return np.asarray(stack.max(0) if self.rule == "max" else stack.mean(0), np.float32)
 
     def relative(self, raw: dict[str, np.ndarray], position: float = 0.5) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Return the heatmap in relative units (1.0 = threshold) and each scorer's scaled map."""
@@ -101,7 +102,7 @@ class Detector:
 
     def __init__(self, scorers: dict[str, Scorer], fusion: Fusion, *, offsets: Sequence[int] = (),
                  layout: str = "volume", profile: str = "whole-part", tile_size: int = 64,
-                 meta: dict | None = None, device: torch.device | str = "cpu") -> None:
+                 meta: ModelMeta | None = None, device: torch.device | str = "cpu") -> None:
         if fusion.rule not in RULES:
             raise ValueError(f"fusion rule must be one of {RULES}")
         self.scorers, self.fusion = dict(scorers), fusion
@@ -169,7 +170,7 @@ class Detector:
         return out
 
 
-def detector_from(meta: dict, tensors: dict[str, torch.Tensor], device: torch.device) -> Detector:
+def detector_from(meta: ModelMeta, tensors: dict[str, torch.Tensor], device: torch.device) -> Detector:
     """Rebuild a :class:`Detector` from ``model.json`` and the weights file's tensors."""
     from ctreview.model.scorers import load_scorer
 

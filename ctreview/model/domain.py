@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -54,6 +54,9 @@ from ctreview.model._domain_v2 import (
     size_block,
     spread,
 )
+
+if TYPE_CHECKING:
+    from ctreview.roi import ProfileSpec
 
 __all__ = ["DomainCheck", "FINGERPRINT_VERSION", "INSIDE", "INTENSITY_TOLERANCE", "LEVELS", "MANY_ABOVE",
            "NOT_CHECKED", "OUTSIDE", "PERCENTILES", "QUANTILES", "READABLE_VERSIONS", "SAMPLE_SLICES", "SIZE_KEYS",
@@ -261,7 +264,7 @@ def merge(volume_check: DomainCheck, scores: dict[str, Any] | None) -> DomainChe
     return DomainCheck(False, reason, checks, v.distance, MANY_ABOVE)
 
 
-def fingerprint_volumes(volumes: Sequence[Any], profile: Any, tile_size: int, *,
+def fingerprint_volumes(volumes: Sequence[Any], profile: ProfileSpec, tile_size: int, *,
                         tiles: np.ndarray | None = None, calibration: dict | None = None) -> dict[str, Any]:
     """:func:`training_fingerprint` of normal volumes, each ``volume`` or ``(volume, slices or None)``.
 

@@ -143,9 +143,9 @@ class FeatureModel:
         total, done = len(images) * len(angles), 0
         self._begin(total)
         for angle in angles:  # one pass per angle; turned images are made a batch at a time
-            turned = (images, masks) if angle == 0 else (_Turned(images, masks, angle, image=True),
-                                                          _Turned(images, masks, angle, image=False))
-            for idx, f, cell, _ in self._batches(*turned, None, should_stop):
+            imgs, msks = (images, masks) if angle == 0 else (_Turned(images, masks, angle, image=True),
+                                                             _Turned(images, masks, angle, image=False))
+            for idx, f, cell, _ in self._batches(imgs, msks, None, should_stop):
                 self.dim = int(f.shape[1])
                 self._add(list(f), list(cell), None if positions is None else [float(positions[i]) for i in idx])
                 done += len(idx)
@@ -212,7 +212,7 @@ class _Turned(Sequence):
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         from scipy.ndimage import rotate
 
         views = _as_views(self.images[i])

@@ -68,12 +68,13 @@ class Padim(FeatureModel):
 
     def load_state(self, state, config) -> None:
         try:
-            mean, inv_cov, grid = state["mean"], state["inv_cov"], tuple(int(v) for v in state["grid"])
+            mean, inv_cov, sides = state["mean"], state["inv_cov"], [int(v) for v in state["grid"]]
         except KeyError as exc:
             raise CtreviewError(None, f"PaDiM state lacks {exc.args[0]}") from exc
         d = config.get("dim")
-        if mean.shape != (grid[0] * grid[1], d) or inv_cov.shape != (mean.shape[0], d, d):
+        if len(sides) != 2 or mean.shape != (sides[0] * sides[1], d) or inv_cov.shape != (mean.shape[0], d, d):
             raise CtreviewError(None, "PaDiM state does not match its grid and feature size")
-        self.mean, self.inv_cov, self.grid, self.dim = mean.float(), inv_cov.float(), grid, int(d)
+        self.mean, self.inv_cov, self.dim = mean.float(), inv_cov.float(), int(d)
+        self.grid = (sides[0], sides[1])
         if "projection" in state:
             self.features.projection = state["projection"].float()

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ctreview.errors import CtreviewError
-from ctreview.model.meta import META_FILE, read_meta
+from ctreview.model.meta import META_FILE, ModelMeta, read_meta
 from ctreview.paths import model_library_dir
 from ctreview.resources import resource_path
 
@@ -26,7 +27,7 @@ class ModelInfo:
     """The model's scorer families (a format-1 model is one AnoGAN)."""
 
 
-def engine_of(meta: dict) -> str:
+def engine_of(meta: ModelMeta) -> str:
     """The engine of a model's ``model.json``: ``"fused"`` from format version 2, else ``"anogan"``."""
     try:
         return "fused" if int(meta.get("format_version", 1)) >= 2 else "anogan"
@@ -34,7 +35,7 @@ def engine_of(meta: dict) -> str:
         return "anogan"
 
 
-def scorers_of(meta: dict) -> tuple[str, ...]:
+def scorers_of(meta: dict[str, Any]) -> tuple[str, ...]:
     """The scorer families of a model's ``model.json`` (``("anogan",)`` for a format-1 model)."""
     block = meta.get("detector")
     if not isinstance(block, dict) or not isinstance(block.get("scorers"), dict):
@@ -57,7 +58,7 @@ def bundled_model_path(part: str = "transformer") -> Path:
 
 
 def _infos(root: Path, bundled: bool) -> list[ModelInfo]:
-    infos = []
+    infos: list[ModelInfo] = []
     if not root.is_dir():
         return infos
     for folder in sorted(p for p in root.iterdir() if (p / META_FILE).is_file()):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any, TypeAlias
 
 from ctreview.errors import CtreviewError
 from ctreview.model.config import NetConfig
@@ -20,6 +21,9 @@ READABLE_VERSIONS = (1, 2)
 META_FILE = "model.json"
 WEIGHTS_FILE = "weights.safetensors"
 _PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin")
+
+ModelMeta: TypeAlias = dict[str, Any]
+"""A model's ``model.json`` as read: a JSON object (:func:`read_meta` adds ``_dir``, the folder)."""
 
 
 def _model_dir(path: Path) -> Path:
@@ -35,7 +39,7 @@ def _model_dir(path: Path) -> Path:
     raise CtreviewError(path, "model not found")
 
 
-def read_meta(path: str | Path) -> dict:
+def read_meta(path: str | Path) -> ModelMeta:
     """Read and check ``model.json`` of a model folder; return it.
 
     Raises
@@ -62,7 +66,7 @@ def read_meta(path: str | Path) -> dict:
     return meta
 
 
-def _check_v1(meta: dict, meta_path: Path) -> None:
+def _check_v1(meta: ModelMeta, meta_path: Path) -> None:
     try:
         NetConfig(**{k: v for k, v in meta["architecture"].items() if k != "type"})
         lo, hi = (float(v) for v in meta["window"])
@@ -72,7 +76,7 @@ def _check_v1(meta: dict, meta_path: Path) -> None:
         raise CtreviewError(meta_path, "model description has an invalid intensity window")
 
 
-def _check_v2(meta: dict, meta_path: Path) -> None:
+def _check_v2(meta: ModelMeta, meta_path: Path) -> None:
     block = meta.get("detector")
     scorers = block.get("scorers") if isinstance(block, dict) else None
     fusion = block.get("fusion") if isinstance(block, dict) else None
@@ -83,7 +87,7 @@ def _check_v2(meta: dict, meta_path: Path) -> None:
         raise CtreviewError(meta_path, "model description has an invalid fused threshold")
 
 
-def read_fingerprint(meta: dict) -> dict | None:
+def read_fingerprint(meta: ModelMeta) -> dict[str, Any] | None:
     """Return the domain fingerprint of a model's ``model.json`` (see :mod:`ctreview.model.domain`).
 
     None for models without one (older models) or with one of a version or

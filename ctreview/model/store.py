@@ -30,7 +30,7 @@ from ctreview.errors import CtreviewError
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.detector import Detector, detector_from
 from ctreview.model.device import pick_device
-from ctreview.model.meta import FORMAT, FORMAT_VERSION, META_FILE, WEIGHTS_FILE, read_meta
+from ctreview.model.meta import FORMAT, FORMAT_VERSION, META_FILE, WEIGHTS_FILE, ModelMeta, read_meta
 from ctreview.model.nets import NetConfig
 from ctreview.timestamps import now_iso
 
@@ -44,12 +44,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def library_versions() -> dict:
+def library_versions() -> dict[str, str]:
     return {"ctreview": __version__, "torch": torch.__version__, "numpy": np.__version__,
             "python": platform.python_version()}
 
 
-def save_model(model: AnomalyModel, out: str | Path, meta: dict) -> Path:
+def save_model(model: AnomalyModel, out: str | Path, meta: ModelMeta) -> Path:
     """Write ``model`` into the folder ``out`` (created); return the folder.
 
     ``meta`` is completed with the format, architecture, window and the
@@ -73,7 +73,7 @@ def save_model(model: AnomalyModel, out: str | Path, meta: dict) -> Path:
     return out
 
 
-def save_detector(detector: Detector, out: str | Path, meta: dict) -> Path:
+def save_detector(detector: Detector, out: str | Path, meta: ModelMeta) -> Path:
     """Write a format-2 model (scorers, fusion) into the folder ``out``; return the folder.
 
     ``weights.safetensors`` holds every scorer's tensors under its name;
@@ -89,7 +89,7 @@ def save_detector(detector: Detector, out: str | Path, meta: dict) -> Path:
     return out
 
 
-def _write_folder(out: Path, tensors: dict[str, torch.Tensor], meta: dict) -> dict:
+def _write_folder(out: Path, tensors: dict[str, torch.Tensor], meta: ModelMeta) -> ModelMeta:
     """Write the weights, then ``model.json`` naming their size and checksum; return the description."""
     weights = out / WEIGHTS_FILE
     tmp = weights.with_suffix(".tmp")
@@ -110,7 +110,7 @@ def _write_folder(out: Path, tensors: dict[str, torch.Tensor], meta: dict) -> di
     return full
 
 
-def _read_weights(folder: Path, meta: dict) -> dict[str, torch.Tensor]:
+def _read_weights(folder: Path, meta: ModelMeta) -> dict[str, torch.Tensor]:
     info = meta.get("weights") or {}
     weights = folder / str(info.get("file", WEIGHTS_FILE))
     if not weights.is_file():
@@ -121,7 +121,8 @@ def _read_weights(folder: Path, meta: dict) -> dict[str, torch.Tensor]:
     if "sha256" in info and file_sha256(weights) != info["sha256"]:
         raise CtreviewError(weights, "model weights do not match their checksum (corrupt or modified)")
     try:
-        return load_file(str(weights))
+        tensors: dict[str, torch.Tensor] = load_file(str(weights))
+        return tensors
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise CtreviewError(weights, f"not a valid safetensors file ({exc})") from exc
 

@@ -92,7 +92,7 @@ def simulate_volume(mu: np.ndarray, rng: np.random.Generator,
     if gain is None:
         gain = scanner_gain(rng, size)
     # one child generator per slice keeps the noise deterministic whatever the thread order
-    rngs = [np.random.default_rng(s) for s in rng.integers(0, 2**63, size=mu.shape[0])]
+    rngs = [np.random.default_rng(s) for s in rng.integers(0, 2**63, size=int(mu.shape[0]))]
     out = np.empty(mu.shape, np.uint16)
 
     def one(k: int) -> None:

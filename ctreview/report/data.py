@@ -17,6 +17,7 @@ from ctreview.errors import CtreviewError
 from ctreview.report.defects import collect_defects
 from ctreview.results import SliceScore
 from ctreview.review.ranking import ranks
+from ctreview.review.workspace import Workspace
 
 _KEEP = {"\n", "\t"}
 
@@ -80,7 +81,7 @@ def _threshold(model: dict | None, run: dict, scores: list[SliceScore]) -> float
     return None
 
 
-def _pick_run(workspace, volume_id: int, run_id: int | None, path: str) -> dict:
+def _pick_run(workspace: Workspace, volume_id: int, run_id: int | None, path: str) -> dict:
     run_id = workspace.latest_run(volume_id) if run_id is None else run_id
     if run_id is None:
         raise CtreviewError(path, "the workspace has no scoring run of this volume; score it first")
@@ -90,7 +91,7 @@ def _pick_run(workspace, volume_id: int, run_id: int | None, path: str) -> dict:
     return run
 
 
-def collect(workspace, volume_id: int, run_id: int | None = None) -> ReportData:
+def collect(workspace: Workspace, volume_id: int, run_id: int | None = None) -> ReportData:
     """Read one volume's run, scores and decisions from ``workspace``."""
     volume = workspace.volume_info(volume_id)
     run = _pick_run(workspace, volume_id, run_id, clean_path(volume["path"]))

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -21,6 +21,10 @@ from PIL import Image, ImageDraw
 from ctreview.defects import Defect, carried_verdicts, defect_verdict
 from ctreview.report._output import atomic_output
 from ctreview.report.images import overlay
+
+if TYPE_CHECKING:
+    from ctreview.io import VolumeLike
+    from ctreview.review import Workspace
 
 DEFECT_COLUMNS = ("id", "rank", "z0", "z1", "centroid_z_mm", "centroid_y_mm", "centroid_x_mm", "voxels",
                   "volume_mm3", "diameter_mm", "peak", "peak_slice", "decision", "decision_from")
@@ -30,7 +34,7 @@ BOX_COLOUR = (255, 230, 0)
 CROP_PX = 200  # longer side of each plane's picture
 
 
-def collect_defects(workspace: Any, run_id: int, decisions: dict[int, dict]) -> list[dict] | None:
+def collect_defects(workspace: Workspace, run_id: int, decisions: dict[int, dict]) -> list[dict] | None:
     """The run's defects by rank, each as a dict with its ``decision`` and ``decision_from``; None if the run
     has none stored."""
     found = workspace.run_defects(run_id) if hasattr(workspace, "run_defects") else None
@@ -61,7 +65,8 @@ def write_defects_csv(defects: Sequence[dict], path: str | Path) -> None:
                 writer.writerow([f"{d[c]:.6g}" if isinstance(d[c], float) else d[c] for c in DEFECT_COLUMNS])
 
 
-def defect_planes(source: Any, heat: Any, defect: dict, spacing: Sequence[float]) -> dict[str, bytes]:
+def defect_planes(source: VolumeLike, heat: Callable[[int], np.ndarray | None], defect: dict[str, Any],
+                  spacing: Sequence[float]) -> dict[str, bytes]:
     """PNG crops of a defect in the axial, XZ and YZ planes through its peak, heatmap in red.
 
     Parameters

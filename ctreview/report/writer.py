@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.progress import Progress, StopFlag, drain
@@ -18,17 +18,21 @@ from ctreview.report.images import slice_png
 from ctreview.report.pdf import write_pdf
 from ctreview.report.tables import write_csv, write_json
 
+if TYPE_CHECKING:
+    from ctreview.io import Volume, VolumeLike
+    from ctreview.review import Workspace
 
-def write_report(workspace: Any, volume_id: int, run_id: int | None = None, *,
+
+def write_report(workspace: Workspace | str | Path, volume_id: int, run_id: int | None = None, *,
                  pdf: str | Path | None = None, csv: str | Path | None = None,
-                 json: str | Path | None = None, volume: Any = None) -> ReportData:
+                 json: str | Path | None = None, volume: VolumeLike | None = None) -> ReportData:
     """Write the report (see :func:`iter_report`) and return what it shows."""
     return drain(iter_report(workspace, volume_id, run_id, pdf=pdf, csv=csv, json=json, volume=volume))
 
 
-def iter_report(workspace: Any, volume_id: int, run_id: int | None = None, *,
+def iter_report(workspace: Workspace | str | Path, volume_id: int, run_id: int | None = None, *,
                 pdf: str | Path | None = None, csv: str | Path | None = None,
-                json: str | Path | None = None, volume: Any = None,
+                json: str | Path | None = None, volume: VolumeLike | None = None,
                 should_stop: StopFlag | None = None) -> Generator[Progress, None, ReportData]:
     """Write the report of one volume's scoring run and review.
 
@@ -62,20 +66,21 @@ def iter_report(workspace: Any, volume_id: int, run_id: int | None = None, *,
     """
     if pdf is None and csv is None and json is None:
         raise CtreviewError(None, "no report file asked for (give a PDF, CSV or JSON path)")
-    owned = not hasattr(workspace, "run_scores")
-    if owned:
+    if isinstance(workspace, (str, Path)):  # a path: opened here, closed when done
         from ctreview.review import open_workspace
-        workspace = open_workspace(workspace)
+        ws, owned = open_workspace(workspace), True
+    else:
+        ws, owned = workspace, False
     try:
-        data = collect(workspace, volume_id, run_id)
-        yield from _write(workspace, data, pdf, csv, json, volume, should_stop or (lambda: False))
+        data = collect(ws, volume_id, run_id)
+        yield from _write(ws, data, pdf, csv, json, volume, should_stop or (lambda: False))
     finally:
         if owned:
-            workspace.close()
+            ws.close()
     return data
 
 
-def _write(workspace: Any, data: ReportData, pdf: Any, csv: Any, json: Any, volume: Any,
+def _write(workspace: Workspace, data: ReportData, pdf: Any, csv: Any, json: Any, volume: Any,
            should_stop: StopFlag) -> Generator[Progress, None, None]:
     total = (len(data.flagged) + len(flagged_defects(data.defects)) if pdf is not None else 0) + 3
     done = 0
@@ -105,7 +110,7 @@ def _write(workspace: Any, data: ReportData, pdf: Any, csv: Any, json: Any, volu
     yield step("PDF written")
 
 
-def _pictures(workspace: Any, data: ReportData, volume: Any, step: Callable[[str], Progress]
+def _pictures(workspace: Workspace, data: ReportData, volume: VolumeLike | None, step: Callable[[str], Progress]
               ) -> Generator[Progress, None, tuple[dict[int, bytes | None], dict[int, dict[str, bytes]]]]:
     source, opened = _slice_source(data, volume)
     images: dict[int, bytes | None] = {}
@@ -134,22 +139,22 @@ def _pictures(workspace: Any, data: ReportData, volume: Any, step: Callable[[str
                 except CtreviewError as exc:
                     data.notes.append(f"Defect {defect['id']} cannot be read ({exc.message}): no pictures.")
     finally:
-        if opened and source is not None:
-            source.close()
+        if opened is not None:
+            opened.close()
     return images, planes
 
 
-def _slice_source(data: ReportData, volume):
-    """Return (volume to draw slices from or None, whether we opened it); notes why not."""
+def _slice_source(data: ReportData, volume: VolumeLike | None) -> tuple[VolumeLike | None, Volume | None]:
+    """Return (volume to draw slices from or None, the volume opened here to close after); notes why not."""
     if not data.flagged and not flagged_defects(data.defects):
-        return None, False
+        return None, None
     if volume is not None:
-        return volume, False
+        return volume, None
     path = data.volume["path"]
     shown = clean_path(path)
     if path is None:
         data.notes.append("The volume was not read from a file: slice pictures are left out.")
-        return None, False
+        return None, None
     from ctreview.io import open_volume, volume_fingerprint
 
     try:
@@ -157,10 +162,10 @@ def _slice_source(data: ReportData, volume):
     except CtreviewError as exc:
         data.notes.append(f"The volume file {shown} cannot be opened ({exc.message}): "
                           "slice pictures are left out.")
-        return None, False
+        return None, None
     if volume_fingerprint(reopened) != data.volume["fingerprint"]:
         reopened.close()
         data.notes.append(f"The file {shown} no longer holds the scored volume: "
                           "slice pictures are left out.")
-        return None, False
-    return reopened, True
+        return None, None
+    return reopened, reopened

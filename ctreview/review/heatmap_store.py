@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def encode(heatmap: np.ndarray) -> dict[str, np.ndarray]:
             "range": np.array([lo, hi], np.float64)}
 
 
-def decode(arrays) -> np.ndarray:
+def decode(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
     """Return the (y, x) float32 heatmap from :func:`encode`'s arrays."""
     y0, x0, y1, x1, ny, nx = (int(v) for v in arrays["box"])
     lo, hi = (float(v) for v in arrays["range"])

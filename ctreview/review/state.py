@@ -10,12 +10,18 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ctreview.errors import CtreviewError
 from ctreview.results import SliceResult, SliceScore
 from ctreview.review.ranking import rank_slices
+
+if TYPE_CHECKING:
+    from ctreview.io import VolumeLike
+    from ctreview.review.workspace import Workspace
+    from ctreview.roi import RoiResult
 
 
 class Event:
@@ -105,11 +111,11 @@ class ReviewState:
         self.volume_changed, self.scores_changed, self.scores_reset = Event(), Event(), Event()
         self.decision_changed, self.threshold_changed = Event(), Event()
         self.current_changed, self.roi_changed, self.maps_changed = Event(), Event(), Event()
-        self.workspace: Any = None
-        self.volume: Any = None
+        self.workspace: Workspace | None = None
+        self.volume: VolumeLike | None = None
         self.volume_id: int | None = None
         self.run_id: int | None = None
-        self.roi: Any = None
+        self.roi: RoiResult | None = None
         self.roi_model: str | None = None
         self.value_range: tuple[float, float] | None = None
         self.scores: dict[int, SliceScore] = {}
@@ -123,7 +129,7 @@ class ReviewState:
         self._undo: list[int] = []
 
     # -- volume and scores --------------------------------------------------
-    def set_volume(self, volume: Any) -> None:
+    def set_volume(self, volume: VolumeLike | None) -> None:
         """Show ``volume`` with nothing known about it yet (see :meth:`attach`)."""
         self.volume, self.volume_id = volume, None
         self.run_id, self.roi, self.roi_model, self.value_range = None, None, None, None
@@ -145,7 +151,7 @@ class ReviewState:
         self.scores = {s.index: s for s in scores}
         self.scores_reset.emit()
 
-    def set_roi(self, roi: Any, model_path: str | None) -> None:
+    def set_roi(self, roi: RoiResult | None, model_path: str | None) -> None:
         """Keep the ROI found for the model at ``model_path`` (scoring reuses it)."""
         first = self.roi is None
         self.roi, self.roi_model = roi, model_path
@@ -233,11 +239,18 @@ class ReviewState:
     # -- decisions ----------------------------------------------------------
     def decide(self, index: int, status: str, note: str = "") -> dict[str, Any]:
         """Record a decision for slice ``index`` in the workspace (committed on return)."""
-        row: dict[str, Any] = self.workspace.decide(self.volume_id, int(index), status, note, run_id=self.run_id)
+        workspace, volume_id = self._record()
+        row: dict[str, Any] = workspace.decide(volume_id, int(index), status, note, run_id=self.run_id)
         self.decisions[int(index)] = row
         self._undo.append(int(index))
         self.decision_changed.emit(int(index))
         return row
+
+    def _record(self) -> tuple[Workspace, int]:
+        """The workspace and the volume's id in it: a decision needs both."""
+        if self.workspace is None or self.volume_id is None:
+            raise CtreviewError(None, "the volume is not attached to a workspace: decisions cannot be saved")
+        return self.workspace, self.volume_id
 
     def can_undo(self) -> bool:
         return bool(self._undo)
@@ -246,8 +259,9 @@ class ReviewState:
         """Revert the last decision made in this review; return its slice."""
         if not self._undo:
             return None
+        workspace, volume_id = self._record()
         index = self._undo.pop()
-        row = self.workspace.undo(self.volume_id, index)
+        row = workspace.undo(volume_id, index)
         if row["status"] in ("accept", "flag", "unsure"):
             self.decisions[index] = row
         else:

@@ -326,7 +326,7 @@ class Workspace(_DecisionsMixin):
         rows = self._db.read("SELECT data FROM defects WHERE run_id = ? ORDER BY rank, id", (int(run_id),))
         return [Defect.from_dict(from_json(row["data"])) for row in rows]
 
-    def heatmap(self, run_id: int, slice: int):
+    def heatmap(self, run_id: int, slice: int) -> np.ndarray | None:
         """Return the cached (y, x) float32 heatmap of a slice, or None."""
         return self.heatmaps.get(run_id, slice)
 

@@ -29,13 +29,12 @@ def nearest_slice(j: int, roi_slices: Sequence[int]) -> int:
     pos = bisect.bisect_left(roi_slices, j)
     if pos < len(roi_slices) and roi_slices[pos] == j:
         return int(j)
-    below = roi_slices[pos - 1] if pos > 0 else None
-    above = roi_slices[pos] if pos < len(roi_slices) else None
-    if below is None:
-        return int(above)
-    if above is None or j - below <= above - j:
-        return int(below)
-    return int(above)
+    if pos == 0:
+        return int(roi_slices[0])
+    if pos == len(roi_slices):
+        return int(roi_slices[-1])
+    below, above = roi_slices[pos - 1], roi_slices[pos]
+    return int(below) if j - below <= above - j else int(above)
 
 
 def context_indices(k: int, roi_slices: Sequence[int], offsets: Sequence[int] = OFFSETS) -> list[int]:

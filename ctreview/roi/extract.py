@@ -94,8 +94,9 @@ class RoiResult:
 
     def part_mask(self, index: int) -> np.ndarray:
         """Return the (y, x) bool part cross-section of slice ``index`` at full resolution."""
-        seg = self.segmentation
-        return cross_section(seg, index)
+        if self.segmentation is None:
+            raise ValueError("this ROI was found without a part (whole images): it has no part mask")
+        return cross_section(self.segmentation, index)
 
     def to_json(self) -> dict:
         """Plain JSON-able summary: part_bbox, angle_deg, profile, slices."""
@@ -160,7 +161,7 @@ def _slice_roi(k: int, seg: Segmentation, foot: Segmentation, pose: Pose, profil
                tile_size: int, stride: int) -> SliceRoi | None:
     """The ROI of slice ``k`` from the part's footprint (see :mod:`ctreview.roi.footprint`)."""
     cs_box, crop = _cross_section(foot, k)
-    if cs_box is None:
+    if cs_box is None or crop is None:
         return None
     shape2d = foot.shape[1:]
     z0, z1 = pose.bbox[0], pose.bbox[3]

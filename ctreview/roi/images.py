@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from ctreview.results import Box
 from ctreview.roi import shapes as sh
 from ctreview.roi.profiles import Profile
 from ctreview.roi.tiles import tile_positions
+
+if TYPE_CHECKING:  # extract.py imports this module: the names only, for the annotations
+    from ctreview.roi.extract import RoiResult
 
 
 def _image_slice(k: int, box: Box, tile_size: int, stride: int, shape: tuple[int, int]):
@@ -24,7 +28,7 @@ def _image_slice(k: int, box: Box, tile_size: int, stride: int, shape: tuple[int
 
 
 def whole_image_roi(volume: VolumeLike, profile: Profile, tile_size: int, stride: int,
-                    should_stop: StopFlag | None = None) -> Generator[Progress, None, object]:
+                    should_stop: StopFlag | None = None) -> Generator[Progress, None, RoiResult]:
     """Every slice (image) whole: its valid box is its ROI; no part is searched for."""
     from ctreview.roi.extract import RoiResult
 
@@ -42,7 +46,7 @@ def whole_image_roi(volume: VolumeLike, profile: Profile, tile_size: int, stride
 
 
 def per_image_roi(volume: VolumeLike, profile: Profile, tile_size: int, stride: int,
-                  should_stop: StopFlag | None = None) -> Generator[Progress, None, object]:
+                  should_stop: StopFlag | None = None) -> Generator[Progress, None, RoiResult]:
     """Independent images: each one segmented on its own, never averaged with its neighbours."""
     from ctreview.roi.extract import RoiResult, iter_roi
 

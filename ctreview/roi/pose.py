@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from skimage.transform import rotate
 
 from ctreview.roi.segment import Segmentation
+
+if TYPE_CHECKING:  # extract.py imports this module
+    from ctreview.roi.extract import RoiResult
 
 ORIENTED_RATIO = 1.2
 """Footprint variance ratio above which the part has a defined in-plane orientation."""
@@ -60,7 +64,8 @@ def part_pose(seg: Segmentation) -> Pose:
     f, mask = seg.factor, seg.mask
     lo = [int(np.flatnonzero(mask.any(axis=tuple(j for j in range(3) if j != i)))[0]) for i in range(3)]
     hi = [int(np.flatnonzero(mask.any(axis=tuple(j for j in range(3) if j != i)))[-1]) + 1 for i in range(3)]
-    bbox = tuple(lo[i] * f for i in range(3)) + tuple(min(hi[i] * f, seg.shape[i]) for i in range(3))
+    top = [min(hi[i] * f, seg.shape[i]) for i in range(3)]
+    bbox = (lo[0] * f, lo[1] * f, lo[2] * f, top[0], top[1], top[2])
     ys, xs = np.nonzero(mask.any(axis=0))
     y, x = _full(ys, f), _full(xs, f)
     cy, cx = float(y.mean()), float(x.mean())
@@ -88,7 +93,7 @@ def _axes(mask: np.ndarray, factor: int) -> np.ndarray:
     return evecs[:, ::-1].T.copy()
 
 
-def align_slice(image: np.ndarray, roi, *, cval: float | None = None) -> np.ndarray:
+def align_slice(image: np.ndarray, roi: RoiResult, *, cval: float | None = None) -> np.ndarray:
     """Resample a slice into the part-aligned frame.
 
     The slice is turned about the part's centre so that the part's major axis

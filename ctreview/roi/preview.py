@@ -8,6 +8,7 @@ from scipy import ndimage as ndi
 
 from ctreview.errors import CtreviewError
 from ctreview.io import VolumeLike, as_volume
+from ctreview.roi.extract import RoiResult
 
 OUTLINE = (60, 220, 60)
 BOX = (230, 40, 40)
@@ -19,22 +20,23 @@ def _window(volume: VolumeLike, ks) -> tuple[float, float]:
     return float(lo), float(max(hi, lo + 1e-6))
 
 
-def preview_slices(roi, n_slices: int) -> list[int]:
+def preview_slices(roi: RoiResult, n_slices: int) -> list[int]:
     """Evenly spaced slice indices through the part (and one below/above it where there is room)."""
     z0, z1 = roi.part_bbox[0], roi.part_bbox[3]
     ks = np.linspace(z0, z1 - 1, max(1, n_slices - 2)).round().astype(int).tolist()
-    nz = roi.segmentation.shape[0]
+    # independent images have no segmentation: their count is the part's bounding box
+    nz = roi.part_bbox[3] if roi.segmentation is None else roi.segmentation.shape[0]
     extra = [k for k in (z0 - max(1, (z1 - z0) // 10), z1 + max(1, (z1 - z0) // 10) - 1) if 0 <= k < nz]
     return sorted(set(ks + extra))
 
 
-def render_slice(image: np.ndarray, roi, k: int, window) -> np.ndarray:
+def render_slice(image: np.ndarray, roi: RoiResult, k: int, window: tuple[float, float]) -> np.ndarray:
     """Return an (y, x, 3) uint8 picture of slice ``k`` with outline and ROI boxes."""
     grey = np.clip((image.astype(np.float32) - window[0]) / (window[1] - window[0]), 0, 1)
     rgb = np.repeat((grey * 255).astype(np.uint8)[..., None], 3, axis=2)
-    part = roi.part_mask(k)
-    edge = part & ~ndi.binary_erosion(part)
-    rgb[edge] = OUTLINE
+    if roi.segmentation is not None:  # independent images have no part outline, only their ROI boxes
+        part = roi.part_mask(k)
+        rgb[part & ~ndi.binary_erosion(part)] = OUTLINE
     sl = roi.slices.get(k)
     width = max(1, image.shape[0] // 256)
     for y0, x0, y1, x1 in (sl.boxes if sl else []):
@@ -45,7 +47,7 @@ def render_slice(image: np.ndarray, roi, k: int, window) -> np.ndarray:
     return rgb
 
 
-def write_preview(volume: VolumeLike | np.ndarray, roi, out: str | Path, *, n_slices: int = 12,
+def write_preview(volume: VolumeLike | np.ndarray, roi: RoiResult, out: str | Path, *, n_slices: int = 12,
                   max_tile: int = 384) -> Path:
     """Write a montage of ``n_slices`` slices (4 per row) with outlines and ROI boxes.
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeAlias
 
 from ctreview.errors import CtreviewError
 from ctreview.resources import resource_path
@@ -64,7 +65,7 @@ class Profile:
     regions: list[Region] = field(default_factory=lambda: [Region("part")])
     tile_size: int = 64
     stride: int = 48
-    augment: dict = field(default_factory=lambda: {"flip": True, "rot90": True})
+    augment: dict[str, bool] = field(default_factory=lambda: {"flip": True, "rot90": True})
     description: str = ""
     path: Path | None = None
 
@@ -74,12 +75,16 @@ class Profile:
         return all(r.shape == "image" for r in self.regions)
 
 
+ProfileSpec: TypeAlias = str | Path | Profile
+"""A profile, its bundled name (``"transformer"``) or the path of its ``.toml`` (see :func:`load_profile`)."""
+
+
 def list_profiles() -> list[str]:
     """Return the names of the bundled profiles."""
     return sorted(p.stem for p in resource_path("profiles").glob("*.toml"))
 
 
-def load_profile(spec: str | Path | Profile) -> Profile:
+def load_profile(spec: ProfileSpec) -> Profile:
     """Load a profile by bundled name (``"transformer"``) or from a ``.toml`` path.
 
     Raises
@@ -108,21 +113,26 @@ def load_profile(spec: str | Path | Profile) -> Profile:
     return parse_profile(data, path)
 
 
-def _number(value, where: str, path, lo: float, hi: float, integer: bool = False):
+def _number(value: Any, where: str, path: str | Path | None, lo: float, hi: float, integer: bool = False) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if not ok or (integer and not isinstance(value, int)) or not lo <= value <= hi:
         kind = "an integer" if integer else "a number"
         raise CtreviewError(path, f"field '{where}' must be {kind} in [{lo}, {hi}], got {value!r}")
-    return value
+    return float(value)
 
 
-def _pair(value, where: str, path, n: int) -> tuple[float, ...]:
+def _integer(value: Any, where: str, path: str | Path | None, lo: int, hi: int) -> int:
+    _number(value, where, path, lo, hi, integer=True)
+    return int(value)
+
+
+def _pair(value: Any, where: str, path: str | Path | None, n: int) -> tuple[float, ...]:
     if not isinstance(value, list) or len(value) != n:
         raise CtreviewError(path, f"field '{where}' must be a list of {n} numbers, got {value!r}")
     return tuple(float(_number(v, where, path, -10.0, 10.0)) for v in value)
 
 
-def _region(data, i: int, path) -> Region:
+def _region(data: Any, i: int, path: str | Path | None) -> Region:
     where = f"regions[{i}]"
     if not isinstance(data, dict):
         raise CtreviewError(path, f"field '{where}' must be a table")
@@ -139,10 +149,11 @@ def _region(data, i: int, path) -> Region:
     outer = float(_number(data.get("outer", 1.0), f"{where}.outer", path, 0.0, 10.0))
     if inner >= outer:
         raise CtreviewError(path, f"field '{where}.inner' must be smaller than '{where}.outer'")
-    return Region(str(data.get("name", f"region{i}")), z, shape, box, inner, outer)
+    return Region(str(data.get("name", f"region{i}")), (z[0], z[1]), shape, (box[0], box[1], box[2], box[3]),
+                  inner, outer)
 
 
-def parse_profile(data: dict, path=None) -> Profile:
+def parse_profile(data: dict[str, Any], path: str | Path | None = None) -> Profile:
     """Validate a parsed TOML document and build a :class:`Profile`."""
     name = data.get("name", Path(path).stem if path else None)
     if not isinstance(name, str) or not name:
@@ -153,8 +164,8 @@ def parse_profile(data: dict, path=None) -> Profile:
         raise CtreviewError(path, "field 'tiles' must be a table")
     if not isinstance(augment, dict) or not all(isinstance(v, bool) for v in augment.values()):
         raise CtreviewError(path, "field 'augment' must be a table of true/false values")
-    size = _number(tiles.get("size", 64), "tiles.size", path, 8, 1024, integer=True)
-    stride = _number(tiles.get("stride", max(1, size * 3 // 4)), "tiles.stride", path, 1, size, integer=True)
+    size = _integer(tiles.get("size", 64), "tiles.size", path, 8, 1024)
+    stride = _integer(tiles.get("stride", max(1, size * 3 // 4)), "tiles.stride", path, 1, size)
     regions = data.get("regions", [{"name": "part"}])
     if not isinstance(regions, list) or not regions:
         raise CtreviewError(path, "field 'regions' must be a non-empty list of tables")

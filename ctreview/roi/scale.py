@@ -101,9 +101,12 @@ class WorkingScale:
     def from_json(cls, data: Any) -> WorkingScale | None:
         """The scale of a ``model.json`` block; None for a model without one (or a damaged block)."""
         try:
-            voxel = data.get("voxel")
-            return cls(float(data["part_side"]), None if voxel is None else tuple(float(v) for v in voxel),
-                       int(data.get("max_side", 0)))
+            voxel: tuple[float, float, float] | None = None
+            if data.get("voxel") is not None:
+                # (z, y, x): a voxel of another length is a damaged block (ValueError)
+                vz, vy, vx = (float(v) for v in data["voxel"])
+                voxel = (vz, vy, vx)
+            return cls(float(data["part_side"]), voxel, int(data.get("max_side", 0)))
         except (AttributeError, KeyError, TypeError, ValueError):
             return None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -109,7 +110,7 @@ def _levels(coarse: np.ndarray, path) -> tuple[float, float, float]:
     return air, material, noise
 
 
-def segment_part(volume, *, path=None) -> Segmentation:
+def segment_part(volume: VolumeLike | np.ndarray, *, path: str | Path | None = None) -> Segmentation:
     """Find the part in a volume.
 
     Parameters
@@ -129,7 +130,8 @@ def segment_part(volume, *, path=None) -> Segmentation:
         For a constant volume or one with no material above the air noise.
     """
     volume = as_volume(volume)
-    shape = tuple(int(s) for s in volume.shape)
+    nz, ny, nx = (int(s) for s in volume.shape)
+    shape = (nz, ny, nx)
     factor = max(1, int(np.ceil(max(shape) / COARSE_SIZE)))
     coarse = coarse_volume(volume, factor)
     air, material, noise = _levels(coarse, path)

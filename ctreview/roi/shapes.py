@@ -1,12 +1,14 @@
 """Region shapes of one slice in pixel coordinates, and their masks."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ctreview.results import Box
 
 
-def clip_box(box, shape) -> Box | None:
+def clip_box(box: Sequence[float], shape: Sequence[int]) -> Box | None:
     """Clip a (y0, x0, y1, x1) box to a slice shape; None when nothing is left."""
     y0, x0 = max(0, int(np.floor(box[0]))), max(0, int(np.floor(box[1])))
     y1, x1 = min(shape[0], int(np.ceil(box[2]))), min(shape[1], int(np.ceil(box[3])))
@@ -19,7 +21,7 @@ def intersect(a: Box, b: Box) -> Box | None:
     return box if box[2] > box[0] and box[3] > box[1] else None
 
 
-def ring_shape(center, inner: float, outer: float) -> dict:
+def ring_shape(center: Sequence[float], inner: float, outer: float) -> dict:
     """A ring (annulus) about ``center`` (y, x) with radii in pixels."""
     return {"kind": "ring", "center": (float(center[0]), float(center[1])),
             "inner": float(inner), "outer": float(outer)}
@@ -68,10 +70,10 @@ def render(shape: dict, box: Box, out: np.ndarray) -> None:
 
 def _in_convex(corners: np.ndarray, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
     """Pixels inside a convex polygon (corners in order), either winding."""
-    signs = []
+    sides = []
     n = len(corners)
     for i in range(n):
         (ay, ax), (by, bx) = corners[i], corners[(i + 1) % n]
-        signs.append((bx - ax) * (yy - ay) - (by - ay) * (xx - ax))
-    signs = np.stack(signs)
+        sides.append((bx - ax) * (yy - ay) - (by - ay) * (xx - ax))
+    signs = np.stack(sides)
     return np.all(signs >= -1e-9, axis=0) | np.all(signs <= 1e-9, axis=0)

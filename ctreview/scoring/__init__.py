@@ -7,10 +7,23 @@ window can read :class:`ScoringSettings` on the UI thread at start-up.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctreview.scoring.settings import DEFAULT_STEPS, MODES, ScoringSettings
 from ctreview.scoring.summary import RunCounts, RunSummary
+
+if TYPE_CHECKING:  # the lazy names below, for mypy: without these it sees them as Any
+    from ctreview.scoring.run import CSV_HEADER as CSV_HEADER
+    from ctreview.scoring.run import RunWriter as RunWriter
+    from ctreview.scoring.run import refuse_used_run_dir as refuse_used_run_dir
+    from ctreview.scoring.run import write_run as write_run
+    from ctreview.scoring.service import RunStarted as RunStarted
+    from ctreview.scoring.service import ScoringEvent as ScoringEvent
+    from ctreview.scoring.service import model_choice as model_choice
+    from ctreview.scoring.service import resolve_model as resolve_model
+    from ctreview.scoring.service import run_scoring as run_scoring
+    from ctreview.scoring.stream import find_roi as find_roi
+    from ctreview.scoring.stream import score_volume as score_volume
 
 _LAZY = {
     "CSV_HEADER": "run", "RunWriter": "run", "write_run": "run",

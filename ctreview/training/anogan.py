@@ -83,7 +83,8 @@ class _Run:
         self.fixed_z = torch.randn(16, s.latent_dim, generator=self.gen).to(device)
         self.per_epoch = max(s.min_iters_per_epoch, -(-tiles.shape[0] // s.batch_size))
         self.enc_epochs = s.epochs if s.encoder_epochs is None else s.encoder_epochs
-        self.phase, self.iteration, self.history = "gan", 0, []
+        self.phase, self.iteration = "gan", 0
+        self.history: list[dict[str, Any]] = []
 
     def total(self) -> int:
         return (self.s.epochs if self.phase == "gan" else self.enc_epochs) * self.per_epoch

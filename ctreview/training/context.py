@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from ctreview.io import VolumeLike
+from ctreview.roi import RoiResult
 from ctreview.roi.context import OFFSETS, SliceReader, context_indices
 from ctreview.roi.tiles import cut_tiles
 
@@ -63,8 +64,8 @@ class ContextTiles:
         return len(self.tiles)
 
 
-def volume_context_tiles(volume: Any, roi: Any, offsets: Sequence[int] = OFFSETS, *, group: int = 0,
-                         centres: Sequence[int] | None = None, limit: int | None = None,
+def volume_context_tiles(volume: VolumeLike | np.ndarray, roi: RoiResult, offsets: Sequence[int] = OFFSETS, *,
+                         group: int = 0, centres: Sequence[int] | None = None, limit: int | None = None,
                          seed: int = 0) -> ContextTiles:
     """Cut the ROI tiles of a volume with their context tiles.
 
@@ -116,5 +117,8 @@ def concat_context(sets: Sequence[ContextTiles]) -> ContextTiles:
     """Join several :class:`ContextTiles` (same offsets and tile size) into one."""
     if not sets:
         raise ValueError("nothing to join")
-    return ContextTiles(*(np.concatenate([getattr(s, f) for s in sets])
-                          for f in ("tiles", "masks", "slices", "positions", "groups")), sets[0].offsets)
+    def join(name: str) -> np.ndarray:
+        return np.concatenate([getattr(s, name) for s in sets])
+
+    return ContextTiles(join("tiles"), join("masks"), join("slices"), join("positions"), join("groups"),
+                        sets[0].offsets)

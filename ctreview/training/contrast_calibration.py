@@ -59,8 +59,8 @@ def calibrate_contrast(model: AnomalyModel,
     fast: list[float] = []
     search: list[float] = []
     for item in volumes:
-        volume, normal = item if isinstance(item, tuple) else (item, None)
-        normal = None if normal is None else set(normal)
+        volume, listed = item if isinstance(item, tuple) else (item, None)
+        normal = None if listed is None else set(listed)
         roi = extract_roi(volume, profile, tile_size=model.tile_size)
         scores: dict[int, float] = {}
         for result in score_volume(volume, model, cfg, roi=roi, should_stop=should_stop):

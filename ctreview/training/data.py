@@ -27,6 +27,7 @@ import numpy as np
 
 from ctreview.errors import CtreviewError
 from ctreview.io import VolumeLike
+from ctreview.roi.profiles import ProfileSpec
 
 log = logging.getLogger(__name__)
 _SKIP_NAMES = {"labels.json", "manifest.json", "masks", "model.json", "twins"}
@@ -72,7 +73,7 @@ def _hash_path(path: Path) -> str:
     return digest.hexdigest()
 
 
-def volume_tiles(volume: VolumeLike, profile: Any, tile_size: int,
+def volume_tiles(volume: VolumeLike, profile: ProfileSpec, tile_size: int,
                  stride: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Cut a volume's ROI tiles; return tiles ``(n, T, T)`` float32 and slice indices ``(n,)``."""
     from ctreview.roi import cut_tiles, extract_roi
@@ -121,7 +122,7 @@ def _reopen_source(source: dict, fingerprint: str) -> Any:
 
 
 class _Collector:
-    def __init__(self, profile: Any, tile_size: int, stride: int | None) -> None:
+    def __init__(self, profile: ProfileSpec, tile_size: int, stride: int | None) -> None:
         self.profile, self.tile_size, self.stride = profile, tile_size, stride
         self.tiles: list[np.ndarray] = []
         self.groups: list[np.ndarray] = []
@@ -210,7 +211,7 @@ class _Collector:
         return True
 
 
-def collect_tiles(inputs: Iterable[Any] | Any, profile: Any, tile_size: int,
+def collect_tiles(inputs: Iterable[Any] | Any, profile: ProfileSpec, tile_size: int,
                   stride: int | None = None) -> TileSet:
     """Gather training tiles ``(n, T, T)`` from inputs (see module docstring).
 

@@ -100,8 +100,8 @@ def _fit_anogan(normals: list[NormalVolume], part: Part, s: DetectorSettings, ou
             warnings.append(event.message)
         else:
             yield event
-    nets = [net.to(device) for net in (gan.generator, gan.discriminator, gan.encoder)]
-    scorer = CondAnoganScorer(*nets, gan.window, offsets, steps=settings.search_steps)
+    scorer = CondAnoganScorer(gan.generator.to(device), gan.discriminator.to(device), gan.encoder.to(device),
+                              gan.window, offsets, steps=settings.search_steps)
     scorer.warnings = warnings
     return scorer
 

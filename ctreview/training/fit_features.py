@@ -60,7 +60,7 @@ class _View(Sequence):
     def __len__(self) -> int:
         return len(self.owner)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         return self.owner.item(int(i))[self.field]
 
 

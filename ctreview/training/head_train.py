@@ -207,7 +207,7 @@ def train_head(data: ContextTiles, settings: HeadTrainSettings | None = None, *,
     opt = torch.optim.Adam(model.net.parameters(), lr=s.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, s.lr, total_steps=s.iterations, pct_start=0.1)
     history: list[dict] = []
-    figures: dict = {}
+    figures: dict | None = None
     for it in range(1, s.iterations + 1):
         if should_stop is not None and should_stop():
             raise Cancelled(f"head training stopped at iteration {it - 1}")

@@ -12,9 +12,12 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ctreview.errors import CtreviewError
+
+if TYPE_CHECKING:  # the command line reads this module before the settings (and torch) load
+    from ctreview.training.detector_settings import DetectorSettings
 
 MIN_BUDGET = 256 * 2**20
 """Below this no run fits: the backbone, one batch and the networks alone take about that."""
@@ -42,7 +45,7 @@ def parse_size(text: str) -> int:
     return int(float(m.group(1)) * scale)
 
 
-def within_budget(settings: Any, budget: int | None = None) -> Any:
+def within_budget(settings: DetectorSettings, budget: int | None = None) -> DetectorSettings:
     """The :class:`~ctreview.training.detector_settings.DetectorSettings` with its sample sizes bounded by
     ``budget`` bytes (``settings.memory`` or :func:`default_budget` when None).
 

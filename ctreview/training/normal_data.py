@@ -19,7 +19,7 @@ import numpy as np
 
 from ctreview.errors import CtreviewError
 from ctreview.io import VolumeLike, as_volume
-from ctreview.roi import RoiResult, extract_roi
+from ctreview.roi import ProfileSpec, RoiResult, extract_roi
 
 
 @dataclass
@@ -118,7 +118,7 @@ def _volumes_of(item: Any) -> list[Found]:
     return [(open_volume(path), None, str(path))]
 
 
-def gather_volumes(inputs: Iterable[Any], profile: Any, tile_size: int) -> list[NormalVolume]:
+def gather_volumes(inputs: Iterable[Any], profile: ProfileSpec, tile_size: int) -> list[NormalVolume]:
     """Open the normal volumes behind ``inputs`` and find their ROIs.
 
     Raises
@@ -141,7 +141,7 @@ def gather_volumes(inputs: Iterable[Any], profile: Any, tile_size: int) -> list[
     return out
 
 
-def image_volume(inputs: Sequence[Any], profile: Any, tile_size: int) -> NormalVolume:
+def image_volume(inputs: Sequence[Any], profile: ProfileSpec, tile_size: int) -> NormalVolume:
     """Independent normal images as one :class:`NormalVolume` (each image scored on its own)."""
     from ctreview.io import open_images
 

@@ -6,14 +6,19 @@ run folder, all happen here in a pool thread, never on the UI thread.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctreview.errors import Cancelled
 from ctreview.progress import StopFlag, mapped
 from ctreview.workers.tasks import ValueRange, VolumeOpened, VolumeRegistered
 
+if TYPE_CHECKING:
+    from ctreview.batch.worklist import WorkItem
+    from ctreview.io import Volume
+    from ctreview.review import Workspace
 
-def read_worklist(source: str | None, *, workspace: Any,
+
+def read_worklist(source: str | None, *, workspace: Workspace,
                   should_stop: StopFlag) -> Generator[None, None, list[Any]]:
     """Return the :class:`~ctreview.batch.worklist.WorkItem` list of a batch (``source``) or of the workspace."""
     from ctreview.batch.worklist import batch_worklist, workspace_worklist
@@ -24,7 +29,8 @@ def read_worklist(source: str | None, *, workspace: Any,
     yield  # pragma: no cover - makes this a generator for GeneratorWorker
 
 
-def open_work_item(item: Any, *, workspace: Any, should_stop: StopFlag) -> Generator[Any, None, Any]:
+def open_work_item(item: WorkItem, *, workspace: Workspace,
+                   should_stop: StopFlag) -> Generator[VolumeOpened | VolumeRegistered | ValueRange, None, Volume]:
     """Open a worklist volume with its run (imported into the workspace when not there yet).
 
     Yields :class:`VolumeOpened`, :class:`VolumeRegistered` (the item's run,
@@ -33,7 +39,7 @@ def open_work_item(item: Any, *, workspace: Any, should_stop: StopFlag) -> Gener
     """
     from ctreview.batch.worklist import open_item
 
-    def opened(volume: Any) -> VolumeOpened:
+    def opened(volume: Volume) -> VolumeOpened:
         return VolumeOpened(volume, volume.slice(len(volume) // 2))
 
     volume, volume_id, run_id = yield from mapped(open_item(item, workspace), opened)

@@ -9,7 +9,7 @@ immediately.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -17,18 +17,19 @@ R = TypeVar("R")
 
 
 def coalesce(
-    stream: Generator[T, None, R] | Iterator[T],
+    stream: Generator[T, None, R],
     interval: float = 0.1,
     *,
     urgent: Callable[[T], bool] | None = None,
     clock: Callable[[], float] = time.monotonic,
-) -> Generator[list[T], None, R | None]:
+) -> Generator[list[T], None, R]:
     """Yield the items of ``stream`` in lists, at most one list per ``interval``.
 
     Parameters
     ----------
     stream : generator
-        The source; its return value becomes this generator's return value.
+        The source; its return value becomes this generator's return value
+        (any iterator works at run time, and returns None).
     interval : float
         Seconds between two yielded batches (the last batch is yielded as
         soon as the stream ends, whatever the interval).
@@ -51,7 +52,8 @@ def coalesce(
         except StopIteration as stop:
             if batch:
                 yield batch
-            return stop.value
+            result: R = stop.value
+            return result
         batch.append(item)
         now = clock()
         if now - last >= interval or (urgent is not None and urgent(item)):

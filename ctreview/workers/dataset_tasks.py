@@ -4,10 +4,13 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.progress import StopFlag
+
+if TYPE_CHECKING:
+    from ctreview.review import Workspace
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class LoadedSet:
     summary: str
 
 
-def volumes_task(workspace: Any, *, should_stop: StopFlag) -> Generator[Any, None, None]:
+def volumes_task(workspace: Workspace, *, should_stop: StopFlag) -> Generator[Any, None, None]:
     """Yield the workspace's volumes as a list of :class:`VolumeRow`, then a :class:`TileCount` each."""
     from ctreview.dataset import preview_export, select_slices
 

@@ -6,15 +6,19 @@ task of :mod:`ctreview.workers.tasks`.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.progress import StopFlag
 
+if TYPE_CHECKING:
+    from ctreview.io import VolumeLike
+    from ctreview.review import Workspace
+
 __all__ = ["model_fit_task", "stored_run_task"]
 
 
-def model_fit_task(volume: Any, model_paths: list[str], *,
+def model_fit_task(volume: VolumeLike, model_paths: list[str], *,
                    should_stop: StopFlag) -> Generator[None, None, dict[str, dict]]:
     """Compare a volume with every model's domain fingerprint.
 
@@ -79,7 +83,7 @@ def best_fit(fits: dict[str, dict], current: str | None) -> str | None:
     return None if path == current else path
 
 
-def stored_run_task(workspace: Any, run_id: int, *, should_stop: StopFlag) -> Generator[None, None, dict]:
+def stored_run_task(workspace: Workspace, run_id: int, *, should_stop: StopFlag) -> Generator[None, None, dict]:
     """What the window shows about a stored run: its model (folder, name) and its domain check."""
     info = workspace.run_info(run_id)
     model = workspace.model_info(info.get("model_id")) or {}

@@ -74,7 +74,8 @@ class TaskRunner(QObject):
         if on_return is not None:
             worker.returned.connect(lambda value: self._deliver(task, on_return, value))
         worker.errored.connect(lambda exc: self._failed(task, exc))
-        worker.finished.connect(lambda: self._ended(task))
+        # superqt types ``finished`` as SigInst[None] (a slot of one argument) though it emits none
+        worker.finished.connect(lambda *_: self._ended(task))
         # the pool thread sets ``done`` itself, so shutdown() can wait on it
         # without needing the UI event loop to deliver ``finished``
         original_work = worker.work

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,13 +21,23 @@ from ctreview.progress import Progress, StopFlag, mapped
 from ctreview.results import SliceResult, SliceScore
 from ctreview.workers.batching import coalesce
 
+if TYPE_CHECKING:  # the tasks import what they run when they run (the window starts without torch)
+    import torch
+
+    from ctreview.defects import Defect, DefectSettings, DefectTracker
+    from ctreview.io import Volume, VolumeLike
+    from ctreview.review import Workspace
+    from ctreview.roi import RoiResult
+    from ctreview.scoring import RunSummary, ScoringSettings
+    from ctreview.scoring.service import ScoringEvent
+
 
 @dataclass(frozen=True)
 class VolumeOpened:
     """The file is open and one slice, shape (y, x), is read: a big volume is on screen at once."""
 
-    volume: Any
-    middle: Any
+    volume: Volume
+    middle: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,7 @@ class VolumeRegistered:
     """The volume's workspace record: its decisions and its latest run's scores."""
 
     volume_id: int
-    decisions: dict[int, dict]
+    decisions: dict[int, dict[str, Any]]
     run_id: int | None
     scores: list[SliceScore]
 
@@ -55,8 +65,8 @@ class ResultsBatch:
     results: list[SliceResult] = field(default_factory=list)
 
 
-def load_volume(path: str | Path, *, workspace: Any = None, images: bool = False,
-                should_stop: StopFlag) -> Generator[Any, None, Any]:
+def load_volume(path: str | Path, *, workspace: Workspace | None = None, images: bool = False,
+                should_stop: StopFlag) -> Generator[VolumeOpened | VolumeRegistered | ValueRange, None, Volume]:
     """Open a volume (or independent images), register it in the workspace and read what it has there.
 
     Yields :class:`VolumeOpened`, then :class:`VolumeRegistered` (with a
@@ -85,15 +95,15 @@ def load_volume(path: str | Path, *, workspace: Any = None, images: bool = False
     return volume
 
 
-def roi_task(volume: Any, profile: str, tile_size: int | None, *,
-             should_stop: StopFlag) -> Generator[Progress, None, Any]:
+def roi_task(volume: VolumeLike, profile: str, tile_size: int | None, *,
+             should_stop: StopFlag) -> Generator[Progress, None, RoiResult]:
     """Find the part and its ROIs; yields progress, returns the ``RoiResult``."""
     from ctreview.roi import iter_roi
 
     return (yield from iter_roi(volume, profile, tile_size=tile_size, should_stop=should_stop))
 
 
-def device_task(*, should_stop: StopFlag) -> Generator[None, None, Any]:
+def device_task(*, should_stop: StopFlag) -> Generator[None, None, torch.device]:
     """Return the ``torch.device`` scoring will use; importing torch takes seconds, so not on the UI thread."""
     from ctreview.model import pick_device
 
@@ -101,7 +111,7 @@ def device_task(*, should_stop: StopFlag) -> Generator[None, None, Any]:
     yield  # pragma: no cover - makes this a generator for GeneratorWorker
 
 
-def _leave_a_core_for_the_ui(device: Any) -> None:
+def _leave_a_core_for_the_ui(device: torch.device) -> None:
     """On CPU, let torch use all cores but one, so the UI thread is never starved."""
     if getattr(device, "type", "cpu") != "cpu":
         return
@@ -113,27 +123,33 @@ def _leave_a_core_for_the_ui(device: Any) -> None:
     torch.set_num_threads(max(1, cores - 1))
 
 
-def score_task(volume: Any, model_path: str | Path, settings: Any, *, workspace: Any, roi: Any = None,
-               device: str = "auto", interval: float = 0.1,
-               should_stop: StopFlag) -> Generator[Any, None, Any]:
+def score_task(volume: VolumeLike, model_path: str | Path, settings: ScoringSettings | None, *,
+               workspace: Workspace, roi: RoiResult | None = None, device: str = "auto", interval: float = 0.1,
+               should_stop: StopFlag) -> Generator[ScoringEvent | ResultsBatch, None, RunSummary]:
     """Score ``volume`` with the scoring service, recording the run in ``workspace``.
 
     Yields the service's :class:`~ctreview.scoring.RunStarted` once, then
     :class:`ResultsBatch` at most every ``interval`` seconds; returns the
     :class:`~ctreview.scoring.RunSummary`.
     """
-    from ctreview.model import load_detector
-    from ctreview.scoring import run_scoring
+    from ctreview.model.store import load_detector
+    from ctreview.scoring.service import run_scoring
 
     model = load_detector(model_path, device=device)  # a format-1 AnoGAN too, as a fused model
     _leave_a_core_for_the_ui(model.device)
     events = run_scoring(volume, model, settings, roi=roi, workspace=workspace, should_stop=should_stop)
     yield next(events)  # RunStarted: the ROI is known, so is the number of slices to score
-    return (yield from mapped(coalesce(events, interval), ResultsBatch))
+    return (yield from mapped(coalesce(events, interval), _results_batch))
 
 
-def export_report(workspace: Any, volume_id: int, run_id: int | None, outputs: dict[str, Path], *,
-                  volume: Any = None, should_stop: StopFlag) -> Generator[Progress, None, dict]:
+def _results_batch(events: list[ScoringEvent]) -> ResultsBatch:
+    """The slice results of a batch of the stream (after its one ``RunStarted``, nothing else comes)."""
+    return ResultsBatch([e for e in events if isinstance(e, SliceResult)])
+
+
+def export_report(workspace: Workspace, volume_id: int, run_id: int | None, outputs: dict[str, Path], *,
+                  volume: VolumeLike | None = None,
+                  should_stop: StopFlag) -> Generator[Progress, None, dict[str, Path]]:
     """Write the report files named in ``outputs`` (keys ``pdf``, ``csv``, ``json``).
 
     Yields the report's progress; a stop request ends the export between
@@ -146,9 +162,9 @@ def export_report(workspace: Any, volume_id: int, run_id: int | None, outputs: d
 
 
 # -- defects and the orthogonal planes ------------------------------------------------
-def defects_task(workspace: Any, run_id: int, shape: tuple[int, int, int], spacing: tuple[float, float, float],
-                 origin: tuple[float, float, float] = (0.0, 0.0, 0.0), settings: Any = None, *,
-                 should_stop: StopFlag) -> Generator[Progress, None, list]:
+def defects_task(workspace: Workspace, run_id: int, shape: tuple[int, int, int], spacing: tuple[float, float, float],
+                 origin: tuple[float, float, float] = (0.0, 0.0, 0.0), settings: DefectSettings | None = None, *,
+                 should_stop: StopFlag) -> Generator[Progress, None, list[Defect]]:
     """Return the defects of a run: as the workspace stored them, else found from its heatmaps and stored.
 
     A run scored before defects existed gets them here, slab by slab from
@@ -168,8 +184,8 @@ def defects_task(workspace: Any, run_id: int, shape: tuple[int, int, int], spaci
     return found
 
 
-def live_defects_task(tracker: Any, pending: list[tuple[int, Any]], *,
-                      should_stop: StopFlag) -> Generator[None, None, list]:
+def live_defects_task(tracker: DefectTracker, pending: list[tuple[int, np.ndarray]], *,
+                      should_stop: StopFlag) -> Generator[None, None, list[Defect]]:
     """Feed streamed ``(slice, heatmap)`` pairs to a :class:`~ctreview.defects.DefectTracker`; return
     its provisional defects. One runs at a time per tracker (the window queues the rest)."""
     for index, heatmap in pending:
@@ -181,7 +197,7 @@ def live_defects_task(tracker: Any, pending: list[tuple[int, Any]], *,
 class SliceCache:
     """Slices of one volume read for the orthogonal planes, kept within a byte budget (thread-safe)."""
 
-    def __init__(self, volume: Any, budget_bytes: int = 512 * 2**20) -> None:
+    def __init__(self, volume: VolumeLike, budget_bytes: int = 512 * 2**20) -> None:
         self.volume, self.budget = volume, int(budget_bytes)
         self._slices: OrderedDict[int, np.ndarray] = OrderedDict()
         self._bytes = 0

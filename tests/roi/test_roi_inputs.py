@@ -115,6 +115,20 @@ def test_cli_json_summary_and_preview(tmp_path, capsys):
     assert sheet.ndim == 3 and (sheet == [230, 40, 40]).all(axis=2).any()
 
 
+def test_cli_preview_of_independent_images(tmp_path, capsys):
+    # images have no part segmentation: the sheet shows their ROI boxes (it used to crash)
+    names = []
+    for k, image in enumerate(np.clip(block_volume(shape=(3, 80, 80), box=(0, 20, 25, 3, 60, 55)), 0, 255)):
+        names.append(str(tmp_path / f"image{k}.tif"))
+        tifffile.imwrite(names[-1], image.astype(np.uint8), photometric="minisblack")
+    png = tmp_path / "preview.png"
+    assert main(["roi", "--images", *names, "--preview", str(png)]) == 0
+    assert "images with a ROI: 3" in capsys.readouterr().out
+    import imageio.v3 as iio
+    sheet = iio.imread(png)
+    assert sheet.ndim == 3 and (sheet == [230, 40, 40]).all(axis=2).any()
+
+
 def test_cli_errors_are_one_line(tmp_path, capsys):
     air = tmp_path / "air.tif"
     tifffile.imwrite(air, np.full((4, 16, 16), 3, np.uint8), photometric="minisblack")

@@ -5,7 +5,12 @@ Imported on first use: each family pulls in torch and its networks.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+    from ctreview.model.scorer import Scorer
 
 FAMILIES = {"features": "features_scorer", "head": "head_scorer", "anogan": "cond_anogan_scorer"}
 """Scorer family -> module holding its ``load(config, state, device)``."""
@@ -16,7 +21,7 @@ DEFAULT_VARIANT = {"anogan": "unconditioned"}
 """The variant of a config without one (written before variants existed)."""
 
 
-def load_scorer(name: str, config: dict, state: dict, device: Any) -> Any:
+def load_scorer(name: str, config: dict[str, Any], state: dict[str, torch.Tensor], device: torch.device) -> Scorer:
     """Rebuild scorer ``name`` from its config and tensors (as a model folder stores them)."""
     from ctreview.errors import CtreviewError
 
@@ -27,4 +32,5 @@ def load_scorer(name: str, config: dict, state: dict, device: Any) -> Any:
     variant = str(config.get("variant", DEFAULT_VARIANT.get(family, "")))
     module_name = VARIANTS.get((family, variant), FAMILIES[family])
     module = importlib.import_module(f"ctreview.model.scorers.{module_name}")
-    return module.load(config, state, device)
+    scorer: Scorer = module.load(config, state, device)
+    return scorer

@@ -22,4 +22,4 @@ def by_shape(items: Sequence[np.ndarray], run: Callable[[list[int]], list[np.nda
     for idx in groups.values():
         for i, result in zip(idx, run(idx)):
             out[i] = result
-    return [np.asarray(o, np.float32) for o in out]  # type: ignore[arg-type]
+    return [np.asarray(o, np.float32) for o in out]

@@ -173,7 +173,7 @@ class AnoganScorer:
                 "statistic": self.statistic}
 
 
-def load(config: dict, state: dict[str, torch.Tensor], device: Any) -> AnoganScorer:
+def load(config: dict[str, Any], state: dict[str, torch.Tensor], device: torch.device) -> AnoganScorer:
     net = NetConfig(**config["architecture"])
     model = AnomalyModel(net, tuple(config["window"]), torch.device(device),
                          {"calibration": {"shift": config.get("shift", 1), "sigma": config.get("sigma", 1.0)}})

@@ -153,11 +153,12 @@ def load(config: dict, state: dict[str, torch.Tensor], device: Any) -> CondAnoga
     """Rebuild the scorer from its ``config()`` and ``state()`` (as a model folder stores them)."""
     net = NetConfig(**config["net"])
     offsets = tuple(int(o) for o in config.get("offsets", ()))
-    nets = (CondGenerator(net, len(offsets)), CondDiscriminator(net, len(offsets)), CondEncoder(net, len(offsets)))
-    for prefix, module in zip(("generator", "discriminator", "encoder"), nets):
+    g, d, e = CondGenerator(net, len(offsets)), CondDiscriminator(net, len(offsets)), CondEncoder(net, len(offsets))
+    for prefix, module in (("generator", g), ("discriminator", d), ("encoder", e)):
         module.load_state_dict({k[len(prefix) + 1:]: v for k, v in state.items() if k.startswith(prefix + ".")},
                                strict=True)
         module.to(device)
-    return CondAnoganScorer(*nets, tuple(config["window"]), offsets, steps=int(config.get("steps", 0)),
+    window = tuple(float(v) for v in config["window"])
+    return CondAnoganScorer(g, d, e, (window[0], window[1]), offsets, steps=int(config.get("steps", 0)),
                             lam=float(config.get("lam", 0.1)), sigma=float(config.get("sigma", 1.0)),
                             batch_size=int(config.get("batch_size", 64)))

@@ -76,7 +76,7 @@ class FeatureScorer:
                 "bytes": self.model.nbytes}
 
 
-def load(config: dict, state: dict[str, torch.Tensor], device: Any) -> FeatureScorer:
+def load(config: dict[str, Any], state: dict[str, torch.Tensor], device: torch.device) -> FeatureScorer:
     from ctreview.model.features import load_feature_model
 
     model = load_feature_model(config["model"], state)

@@ -53,7 +53,7 @@ class HeadScorer:
                 "offsets": list(self.head.offsets), "meta": self.head.meta}
 
 
-def load(config: dict, state: dict[str, torch.Tensor], device: Any) -> HeadScorer:
+def load(config: dict[str, Any], state: dict[str, torch.Tensor], device: torch.device) -> HeadScorer:
     net_cfg = config["net"]
     net = DefectHead(HeadConfig(int(net_cfg["in_channels"]), tuple(int(w) for w in net_cfg["widths"])))
     net.load_state_dict(state, strict=True)
