@@ -49,6 +49,8 @@ class Fusion:
         divided by its curve at the slice's height first, so the part's ends
         and transitions, which score higher in every normal part, do not
         outrank a defect in the middle.
+    weights : dict of str -> float
+        The mean's weight of each scorer (1.0 when absent); ``"max"`` ignores them.
     """
 
     rule: str = "max"
@@ -57,6 +59,7 @@ class Fusion:
     fpr: float = 0.01
     normal_slices: int = 0
     curves: dict[str, list[float]] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
 
     def level(self, name: str, position: float) -> float:
         """The normal level of scorer ``name`` at a height in the part (1.0 without a curve)."""
@@ -70,7 +73,10 @@ class Fusion:
     def fuse(self, scaled: dict[str, np.ndarray]) -> np.ndarray:
         """The fused map of scaled maps, before its own threshold."""
         stack = np.stack(list(scaled.values()))
-        return np.asarray(stack.max(0) if self.rule == "max" else stack.mean(0), np.float32)
+        if self.rule == "max":
+            return np.asarray(stack.max(0), np.float32)
+        w = np.array([self.weights.get(name, 1.0) for name in scaled], np.float32)
+        return np.asarray(np.tensordot(w / max(float(w.sum()), 1e-12), stack, axes=1), np.float32)
 
     def relative(self, raw: dict[str, np.ndarray], position: float = 0.5) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Return the heatmap in relative units (1.0 = threshold) and each scorer's scaled map."""

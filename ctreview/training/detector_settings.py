@@ -42,6 +42,11 @@ class DetectorSettings:
         Context slices along z every scorer may use (none for images).
     fusion : str
         ``"max"`` or ``"mean"`` of the scorers' scaled maps.
+    fusion_weights : tuple of (str, float)
+        The mean's weight of a scorer family (1.0 for those not named). The
+        AnoGAN weighs a quarter: chosen on the dev phantoms (bench/results/
+        fusion-weights.md), where an equal share cost the capacitor 0.045
+        slice AUROC and a quarter 0.013, while it lifted the transformer.
     height_curves : bool
         Divide each scorer's map by how much normal slices at that height of
         the part score (held-out normal slices), so the part's ends and
@@ -80,6 +85,7 @@ class DetectorSettings:
     scorers: tuple[str, ...] = ("features", "head", "anogan")
     offsets: tuple[int, ...] = (-6, -3, 3, 6)
     fusion: str = "mean"
+    fusion_weights: tuple[tuple[str, float], ...] = (("anogan", 0.25),)
     height_curves: bool = False
     holdout: float = 0.25
     fpr: float = 0.01

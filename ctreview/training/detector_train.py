@@ -204,9 +204,12 @@ def _calibrate(detector: Detector, normals: list[NormalVolume], held: Part, s: D
     positions: list[float] = []
     maxima = yield from held_out_maxima(detector, normals, held, should_stop, positions)
     curves = height_curves(maxima, positions) if s.height_curves and layout == "volume" else {}
-    detector.fusion = calibrate_fusion(maxima, None, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions)
+    weights = dict(s.fusion_weights)
+    detector.fusion = calibrate_fusion(maxima, None, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions,
+                                       weights=weights)
     fused = yield from fused_maxima(detector, normals, held, should_stop)
-    detector.fusion = calibrate_fusion(maxima, fused, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions)
+    detector.fusion = calibrate_fusion(maxima, fused, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions,
+                                       weights=weights)
     return maxima, fused
 
 

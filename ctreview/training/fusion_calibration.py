@@ -98,7 +98,7 @@ def held_out_maxima(detector: Detector, normals: list[NormalVolume], held: list[
 
 def calibrate_fusion(maxima: dict[str, list[float]], fused_maxima: list[float] | None, *, rule: str,
                      fpr: float, curves: dict[str, list[float]] | None = None,
-                     positions: Sequence[float] | None = None) -> Fusion:
+                     positions: Sequence[float] | None = None, weights: dict[str, float] | None = None) -> Fusion:
     """Build the :class:`Fusion` from held-out slice maxima (``fused_maxima`` from a first pass).
 
     With ``curves`` each scorer's maxima are first divided by its normal level
@@ -111,7 +111,8 @@ def calibrate_fusion(maxima: dict[str, list[float]], fused_maxima: list[float] |
         scales[name] = cutoff([v / lv for v, lv in zip(values, levels)], fpr)
     n = len(next(iter(maxima.values()), []))
     return Fusion(rule=rule, scales=scales, threshold=cutoff(fused_maxima or [], fpr) if fused_maxima else 1.0,
-                  fpr=fpr, normal_slices=n, curves=dict(curves or {}))
+                  fpr=fpr, normal_slices=n, curves=dict(curves or {}),
+                  weights={k: float(v) for k, v in (weights or {}).items() if k in maxima})
 
 
 def fused_maxima(detector: Detector, normals: list[NormalVolume], held: list[tuple[int, list[int]]],

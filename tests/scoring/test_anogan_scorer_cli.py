@@ -31,6 +31,7 @@ def test_the_anogan_scorer_scores_through_the_cli_with_the_depth_of_each_run(ano
 
     model = load_model(anogan_detector, "cpu")
     assert isinstance(model.scorers["anogan"], CondAnoganScorer) and model.scorers["anogan"].steps == 0
+    assert model.fusion.weights == {"anogan": 0.25}  # the default weight of the family in the fused mean
     volume = tiny_data / "transformer_defect_000.tif"
     shallow, summary0 = _score(volume, anogan_detector, tmp_path / "d0", "--anogan-steps", "0")
     deep, summary5 = _score(volume, anogan_detector, tmp_path / "d5", "--anogan-steps", "5")

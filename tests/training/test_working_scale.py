@@ -239,3 +239,4 @@ def test_a_threshold_set_on_few_held_out_slices_reaches_past_their_maximum():
     assert cutoff(few, 0.01) > max(few) * 1.1  # six slices cannot show a 1-in-100 level: extrapolated
     many = list(np.random.default_rng(0).gamma(4.0, 0.2, 200))
     assert cutoff(many, 0.01) == sorted(many)[-2]  # 200 slices show it: the second highest, as before
+
