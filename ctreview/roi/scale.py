@@ -44,8 +44,9 @@ def z_factor(bxy: int, spacing: tuple[float, float, float]) -> int:
     return max(1, int(round(bxy * sy / sz))) if sz > 0 and sy > 0 else int(bxy)
 
 
-def _ratio(r: float) -> int:
-    return max(1, int(round(r))) if r >= MIN_FACTOR else 1
+def bin_factor(ratio: float) -> int:
+    """Pixels (or slices) binned into one for a scan ``ratio`` times finer than the working scale."""
+    return max(1, int(round(ratio))) if ratio >= MIN_FACTOR else 1
 
 
 @dataclass(frozen=True)
@@ -158,11 +159,11 @@ def choice_for(volume: VolumeLike, roi: RoiResult, scale: WorkingScale, forced: 
         return ScaleChoice((1, 1), "independent images are scored at their own size")
     if scale.voxel is not None and spacing_known(volume):
         sz, sy, _ = (float(s) for s in volume.spacing)
-        bxy = _ratio(scale.voxel[1] / sy)
-        bz = _ratio(scale.voxel[0] / sz)
+        bxy = bin_factor(scale.voxel[1] / sy)
+        bz = bin_factor(scale.voxel[0] / sz)
         reason = f"{sy:.4g} mm pixels, the model works at {scale.voxel[1]:.4g} mm"
         return ScaleChoice((bz, bxy), reason)
     side = part_side(roi)
-    bxy = _ratio(side / max(scale.part_side, 1e-9))
+    bxy = bin_factor(side / max(scale.part_side, 1e-9))
     reason = f"part {side:.0f} px across, the model works at {scale.part_side:.0f} px"
     return ScaleChoice((z_factor(bxy, volume.spacing), bxy), reason)

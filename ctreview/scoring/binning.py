@@ -25,7 +25,7 @@ from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.detector import Detector
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult, extract_roi
-from ctreview.roi.scale import MIN_FACTOR, ScaleChoice, WorkingScale, choice_for, part_side, z_factor
+from ctreview.roi.scale import ScaleChoice, WorkingScale, bin_factor, choice_for, part_side, z_factor
 from ctreview.scoring._state import _ScoringState
 from ctreview.scoring.settings import ScoringSettings
 
@@ -68,7 +68,7 @@ def scale_choice(volume: VolumeLike, roi: RoiResult, meta: dict[str, Any], cfg: 
     if trained is None or min(trained) <= 0:
         return ScaleChoice((1, 1), "the model states no training scale")
     ratio = math.sqrt(max(part_size(roi)[0], 0.0) / trained[0])
-    bxy = max(1, int(round(ratio))) if ratio >= MIN_FACTOR else 1
+    bxy = bin_factor(ratio)
     return ScaleChoice((z_factor(bxy, volume.spacing), bxy),
                        f"part {ratio:.2g}x the size of the model's training parts")
 
