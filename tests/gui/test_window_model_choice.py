@@ -27,11 +27,17 @@ def test_the_model_given_on_the_command_line_wins_over_the_stored_runs(qtbot, tm
     chosen = bundled_model_path("transformer")
     window = create_window(phantom_file, model=chosen, workspace=ws)  # what `ctreview gui VOL --model DIR` runs
     qtbot.addWidget(window)
+    said: list[str] = []  # every status message: the defects panel may post its own right after
+    window.statusBar().messageChanged.connect(said.append)
     qtbot.waitUntil(lambda: window._run_model is not None, timeout=30000)  # the stored run is shown
     assert window.session.run_id is not None and window._run_model == str(tiny_model)
     assert window.scoring.model_path() == str(chosen)
-    message = window.statusBar().currentMessage()
-    assert "demo-transformer selected (--model)" in message and "scores shown are from model" in message
+
+    def told() -> bool:
+        return any("demo-transformer selected (--model)" in m and "scores shown are from model" in m
+                   for m in said + [window.statusBar().currentMessage()])
+
+    qtbot.waitUntil(told, timeout=10000)
     window.close()
 
 
