@@ -203,13 +203,15 @@ def twin_maps(dev: list[Scan], window) -> dict:
 
 
 def zmedian(per_slice: dict[int, np.ndarray], scan: Scan) -> dict[int, np.ndarray]:
-    """Each slice's map minus the per-pixel median of the maps of ROI slices 3-6 away (the product's z-contrast)."""
-    from ctreview.scoring.contrast import neighbours, z_contrast
-
+    """Each slice's map minus the per-pixel median of the maps of ROI slices 3-6 away (format 1's z-contrast)."""
     ks = sorted(per_slice)
     shape = scan.volume.shape[1:]
-    return {k: z_contrast(per_slice[k], [per_slice[j] for j in neighbours(k, ks)],
-                          scan.roi.slices[k].mask(shape)) for k in ks}
+    out = {}
+    for k in ks:
+        near = [per_slice[j] for j in ks if 3 <= abs(j - k) <= 6]
+        m = per_slice[k] - (np.median(np.stack(near), axis=0) if near else 0.0)
+        out[k] = np.where(scan.roi.slices[k].mask(shape), np.maximum(m, 0.0), 0.0).astype(np.float32)
+    return out
 
 
 def run_variant(name: str, train, dev, window, args) -> dict:

@@ -27,7 +27,7 @@ from ctreview import __version__
 
 if TYPE_CHECKING:  # the steps import their parts when they run, so a broken one fails its own step
     from ctreview.io import Volume
-    from ctreview.model import AnomalyModel, Detector
+    from ctreview.model import Detector
     from ctreview.phantom import Phantom
     from ctreview.results import SliceResult
     from ctreview.review import Workspace
@@ -49,7 +49,7 @@ class _State:
 
     phantom: Phantom
     volume: Volume
-    model: AnomalyModel | Detector
+    model: Detector
     roi: RoiResult
     summary: RunSummary
     workspace: Workspace
@@ -92,10 +92,11 @@ def _scoring(s: _State) -> str:
     from ctreview.review import open_workspace
     from ctreview.scoring import ScoringSettings, run_scoring
 
-    # Hybrid with a short latent search: exercises autograd too (the frozen
-    # build must carry it), yet takes seconds. The service records the run
-    # in the workspace and a run folder, as the window and the CLI do.
-    settings = ScoringSettings(mode="hybrid", steps=SEARCH_STEPS, top_k=2)
+    # A short latent search where the model has an AnoGAN scorer: exercises
+    # autograd too (the frozen build must carry it), yet takes seconds. The
+    # service records the run in the workspace and a run folder, as the
+    # window and the CLI do.
+    settings = ScoringSettings(mode="anogan", steps=SEARCH_STEPS)
     s.workspace = open_workspace(s.tmp / "workspace.sqlite")
     latest: dict[int, SliceResult] = {}
     events = run_scoring(s.volume, s.model, settings, roi=s.roi, workspace=s.workspace, out=s.tmp / "run")

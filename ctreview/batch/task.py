@@ -111,12 +111,12 @@ def init_worker(threads: int, gpus: int, counter: Any) -> None:
 
 
 def _model(model_dir: str, device: str) -> Detector:
-    from ctreview.model import load_detector
+    from ctreview.model import load_model
 
     key = (model_dir, device)
     if key not in _MODELS:
         _MODELS.clear()
-        _MODELS[key] = load_detector(model_dir, device)
+        _MODELS[key] = load_model(model_dir, device)
     return _MODELS[key]
 
 

@@ -123,7 +123,6 @@ def run(args: argparse.Namespace) -> int:
     _check_paths(args)  # before the training imports (torch) take seconds
     from ctreview.errors import CtreviewError
     from ctreview.model import load_model
-    from ctreview.model.detector import Detector
     from ctreview.progress import drain
 
     profile = args.profile or ("whole-image" if args.images else "whole-part")
@@ -145,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
                                         force=args.force), _Progress())
     model = load_model(out, "cpu")
     cal = model.meta["calibration"]
-    if isinstance(model, Detector):
+    if int(model.meta.get("format_version", 1)) >= 2:
         detail = f"scorers {', '.join(model.scorers)}; thresholds set on {cal['held_out_slices']} held-out " \
                  f"normal slices"
     else:

@@ -1,6 +1,10 @@
-"""AnoGAN engine: networks, model files and inference (latent search, encoder).
+"""Models: scorer families behind one protocol, their fusion, the model files and the library.
 
-Training lives in :mod:`ctreview.training`; nothing here imports it.
+A model is a :class:`~ctreview.model.detector.Detector`: scorer families
+(deep features, the defect head, the conditioned AnoGAN) fused and
+calibrated. :func:`load_model` loads every model folder as one, a format-1
+AnoGAN included. Training lives in :mod:`ctreview.training`; nothing here
+imports it.
 
 Core package: never imports Qt. Names that need torch are imported on first
 use (PEP 562), so ``from ctreview.model import list_models`` in the GUI does
@@ -18,10 +22,13 @@ from ctreview.model.meta import FORMAT_VERSION, read_meta
 if TYPE_CHECKING:  # the lazy names below, for mypy: without these it sees them as Any
     from ctreview.model.anomaly import AnomalyModel as AnomalyModel
     from ctreview.model.anomaly import TileScores as TileScores
+    from ctreview.model.detector import Detector as Detector
     from ctreview.model.device import pick_device as pick_device
     from ctreview.model.nets import Discriminator as Discriminator
     from ctreview.model.nets import Encoder as Encoder
     from ctreview.model.nets import Generator as Generator
+    from ctreview.model.store import load_anogan as load_anogan
+    from ctreview.model.store import load_detector as load_detector
     from ctreview.model.store import load_model as load_model
     from ctreview.model.store import save_model as save_model
 
@@ -29,7 +36,8 @@ _LAZY = {
     "AnomalyModel": "anomaly", "TileScores": "anomaly",
     "pick_device": "device",
     "Discriminator": "nets", "Encoder": "nets", "Generator": "nets",
-    "load_model": "store", "save_model": "store", "load_detector": "store",
+    "load_model": "store", "save_model": "store", "load_detector": "store", "load_anogan": "store",
+    "Detector": "detector",
 }
 
 __all__ = ["ModelInfo", "bundled_model_path", "list_models", "NetConfig", "FORMAT_VERSION",

@@ -12,7 +12,7 @@ The thresholds are set on normal slices no scorer was fitted on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +147,8 @@ class Detector:
                 for i, inp in enumerate(inputs)]
 
     def configure(self, options: RunOptions) -> None:
-        """Hand a run's options to every scorer (before it scores)."""
+        """Hand a run's options to every scorer (before it scores), in units of this model's tiles."""
+        options = replace(options, tile_size=self.tile_size)
         for scorer in self.scorers.values():
             scorer.configure(options)
 

@@ -156,11 +156,14 @@ class FeatureModel:
 
     def score(self, images: Sequence[np.ndarray], masks: Sequence[np.ndarray] | None = None,
               positions: Sequence[float] | None = None, *,
-              should_stop: Callable[[], bool] | None = None) -> FeatureScores:
-        """Anomaly maps (Gaussian-smoothed distance from normal) and image scores; see :meth:`fit`."""
+              should_stop: Callable[[], bool] | None = None, batch_pixels: int | None = None) -> FeatureScores:
+        """Anomaly maps (Gaussian-smoothed distance from normal) and image scores; see :meth:`fit`.
+
+        ``batch_pixels`` bounds the image pixels per backbone pass (default :data:`BATCH_PIXELS`).
+        """
         maps: list[np.ndarray] = [None] * len(images)  # type: ignore[list-item]
         scores = np.zeros(len(images), np.float32)
-        for idx, f, _, m in self._batches(images, masks, None, should_stop):
+        for idx, f, _, m in self._batches(images, masks, None, should_stop, batch_pixels):
             dist = self._distances(f, None if positions is None else [float(positions[i]) for i in idx])
             shape = tuple(np.shape(images[idx[0]])[-2:])
             pix = gaussian_smooth(grid_to_image(dist, shape, self.features.stride, self.settings.scale),
@@ -170,7 +173,7 @@ class FeatureModel:
                 maps[i] = pix[j].numpy()
         return FeatureScores(scores=scores, maps=maps)
 
-    def _batches(self, images, masks, progress, should_stop) -> Iterator[tuple]:
+    def _batches(self, images, masks, progress, should_stop, pixels: int | None = None) -> Iterator[tuple]:
         """Yield (indices, features (b, d, h, w), cell masks (b, h, w), pixel masks (b, y, x) or None).
 
         Consecutive images of one shape share a batch (slices of a volume do).
@@ -178,7 +181,7 @@ class FeatureModel:
         n, start = len(images), 0
         while start < n:
             shape = _shape(images, start)
-            size = batch_size(self.settings, shape)
+            size = batch_size(self.settings, shape, pixels)
             stop = start + 1
             while stop < n and stop - start < size and _shape(images, stop) == shape:
                 stop += 1
@@ -222,11 +225,17 @@ class _Turned(Sequence):
         return rotate(inside, self.angle, reshape=False, order=1, mode="constant", cval=0.0) > 0.5
 
 
-def batch_size(settings: FeatureSettings, shape: tuple[int, ...]) -> int:
-    """Images of ``shape`` ((y, x) or (views, y, x)) per backbone pass: ``settings.batch``, fewer for large ones."""
+def batch_size(settings: FeatureSettings, shape: tuple[int, ...], pixels: int | None = None) -> int:
+    """Images of ``shape`` ((y, x) or (views, y, x)) per backbone pass: ``settings.batch``, fewer for large ones.
+
+    ``pixels``, where a scoring run's ``--batch-size`` sets it, bounds the images' pixels of a pass and
+    alone decides; by default at most :data:`BATCH_PIXELS` backbone input pixels go through at once.
+    """
     views = int(shape[0]) if len(shape) == 3 else 1
-    pixels = views * int(shape[-2]) * int(shape[-1]) * float(settings.scale) ** 2
-    return max(1, min(int(settings.batch), int(BATCH_PIXELS // max(pixels, 1.0))))
+    image = views * int(shape[-2]) * int(shape[-1])
+    if pixels is not None:
+        return max(1, int(pixels) // max(image, 1))
+    return max(1, min(int(settings.batch), int(BATCH_PIXELS // max(image * float(settings.scale) ** 2, 1.0))))
 
 
 def _shape(items: Sequence[np.ndarray], i: int) -> tuple[int, ...]:

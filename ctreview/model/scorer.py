@@ -96,7 +96,10 @@ class RunOptions:
     lam : float or None
         Weight of the AnoGAN search's feature-matching term.
     batch_size : int or None
-        Tiles per network batch.
+        Tiles per network batch; a scorer that runs whole slices takes as many
+        slices as hold that many tiles' pixels (:meth:`slices_per_batch`).
+    tile_size : int
+        The model's tile side, the unit of ``batch_size``.
     should_stop : callable, optional
         Polled inside long steps (the latent search); a scorer then ends them early.
     """
@@ -104,7 +107,20 @@ class RunOptions:
     search_steps: int | None = None
     lam: float | None = None
     batch_size: int | None = None
+    tile_size: int = 64
     should_stop: Callable[[], bool] | None = None
+
+    @property
+    def batch_pixels(self) -> int | None:
+        """Pixels per network batch that ``batch_size`` asks for (None: the scorer's own batch)."""
+        return None if self.batch_size is None else int(self.batch_size) * self.tile_size ** 2
+
+    def slices_per_batch(self, shape: tuple[int, ...], default: int) -> int:
+        """Slices of ``shape`` (..., y, x) per network batch: ``default``, or as many as :attr:`batch_pixels` hold."""
+        pixels = self.batch_pixels
+        if pixels is None:
+            return int(default)
+        return max(1, pixels // max(1, int(shape[-1]) * int(shape[-2])))
 
 
 class Scorer(Protocol):
@@ -134,5 +150,5 @@ class Scorer(Protocol):
         ...
 
     def config(self) -> dict[str, Any]:
-        """JSON-able description from which :func:`~ctreview.model.detector.load_detector` rebuilds it."""
+        """JSON-able description from which :func:`~ctreview.model.load_model` rebuilds it."""
         ...

@@ -127,26 +127,12 @@ def _read_weights(folder: Path, meta: ModelMeta) -> dict[str, torch.Tensor]:
         raise CtreviewError(weights, f"not a valid safetensors file ({exc})") from exc
 
 
-def load_detector(path: str | Path, device: str | torch.device = "auto") -> Detector:
+def load_model(path: str | Path, device: str | torch.device = "auto") -> Detector:
     """Load any model folder for scoring as a fused model (:class:`Detector`).
 
     A format-1 AnoGAN becomes a fused model with one AnoGAN scorer and the
     statistic and threshold it was calibrated with
     (:func:`~ctreview.model.format1.format1_detector`); its ``notes`` say so.
-
-    Raises
-    ------
-    CtreviewError
-        As :func:`load_model`.
-    """
-    from ctreview.model.format1 import format1_detector
-
-    model = load_model(path, device)
-    return model if isinstance(model, Detector) else format1_detector(model)
-
-
-def load_model(path: str | Path, device: str | torch.device = "auto") -> AnomalyModel | Detector:
-    """Load a model folder for scoring: a :class:`Detector` (format 2) or an AnoGAN (format 1).
 
     Parameters
     ----------
@@ -160,6 +146,32 @@ def load_model(path: str | Path, device: str | torch.device = "auto") -> Anomaly
     CtreviewError
         Missing, truncated, foreign, pickled or wrong-version files.
     """
+    from ctreview.model.format1 import format1_detector
+
+    model = _load_folder(path, device)
+    return model if isinstance(model, Detector) else format1_detector(model)
+
+
+load_detector = load_model
+"""The name :func:`load_model` had while two engines shared the pipeline (kept for one release)."""
+
+
+def load_anogan(path: str | Path, device: str | torch.device = "auto") -> AnomalyModel:
+    """Load a format-1 AnoGAN folder as it was written (for its training and calibration).
+
+    Raises
+    ------
+    CtreviewError
+        As :func:`load_model`, and for a folder that holds a fused model.
+    """
+    model = _load_folder(path, device)
+    if isinstance(model, Detector):
+        raise CtreviewError(Path(path), "a fused model (format 2), not a format-1 AnoGAN")
+    return model
+
+
+def _load_folder(path: str | Path, device: str | torch.device) -> AnomalyModel | Detector:
+    """The model a folder holds, as its format describes it."""
     meta = read_meta(path)
     folder = Path(meta["_dir"])
     tensors = _read_weights(folder, meta)

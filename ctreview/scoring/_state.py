@@ -1,29 +1,23 @@
-"""What one scoring run keeps while it goes (private to the scoring passes)."""
+"""What one scoring run keeps while it goes (private to the scoring pass)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from ctreview.results import SliceResult
 
 
 @dataclass
 class _ScoringState:
-    """Mutable state of one run, shared by its passes.
+    """Mutable state of one run.
 
     Attributes
     ----------
     timings : dict of str -> float
         Seconds per stage.
     cancelled : bool
-        A stop request ended a pass early.
+        A stop request ended the pass early.
     tiles : int
-        Tiles scored in the first pass.
-    first : dict of int -> (float, ndarray)
-        Per slice: the first pass's relative score and its tiles' latents ``(n, d)``.
-    refined : int
-        Slices re-scored by latent search.
+        Model tiles in the scored slices' ROIs.
     latest : dict of int -> float
         Per slice: the relative score of its latest result (what a reader keeps).
     """
@@ -31,17 +25,12 @@ class _ScoringState:
     timings: dict[str, float] = field(default_factory=dict)
     cancelled: bool = False
     tiles: int = 0
-    first: dict[int, tuple[float, np.ndarray]] = field(default_factory=dict)
-    refined: int = 0
     latest: dict[int, float] = field(default_factory=dict)
 
-    def note(self, result: SliceResult, latents: np.ndarray, first_pass: bool) -> None:
-        """Record a result the stream is about to yield."""
-        if first_pass:
-            self.first[result.index] = (float(result.relative), latents)
-        else:
-            self.refined += 1
+    def note(self, result: SliceResult, tiles: int) -> None:
+        """Record a result the stream is about to yield, of a slice with ``tiles`` model tiles."""
         self.latest[result.index] = float(result.relative)
+        self.tiles += int(tiles)
 
     @property
     def above_threshold(self) -> int:

@@ -21,7 +21,6 @@ from scipy.ndimage import zoom
 
 from ctreview.io import VolumeLike
 from ctreview.io.binned import binned
-from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.detector import Detector
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult, extract_roi
@@ -30,7 +29,7 @@ from ctreview.scoring._state import _ScoringState
 from ctreview.scoring.settings import ScoringSettings
 
 
-def find_roi(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings) -> RoiResult:
+def find_roi(volume: VolumeLike, model: Detector, settings: ScoringSettings) -> RoiResult:
     """The ROI a model scores: the settings' profile or the model's, cut at the model's tile size."""
     return extract_roi(volume, settings.profile or model.profile, tile_size=model.tile_size)
 
@@ -137,13 +136,14 @@ def expand(result: SliceResult, roi: RoiResult, factors: tuple[int, int],
     heat = _upsample(result.heatmap, bxy, shape)
     maps = {name: _upsample(m, bxy, shape) for name, m in result.maps.items()}
     y0, x0, y1, x1 = (int(v) * bxy for v in result.tile_box)
+    unit = result.score / result.relative if result.relative > 0 else 1.0  # the threshold: tiles in score units
     out = []
     for k in targets:
         sroi = roi.slices[k]
         inside = sroi.mask(shape)
         t = roi.tile_size
         h = np.where(inside, heat, 0.0).astype(np.float32)
-        tiles = np.array([h[y:y + t, x:x + t].max(initial=0.0) for y, x in sroi.tiles], np.float32)
+        tiles = np.array([h[y:y + t, x:x + t].max(initial=0.0) * unit for y, x in sroi.tiles], np.float32)
         out.append(replace(result, index=k, tile_box=(y0, x0, min(y1, shape[0]), min(x1, shape[1])),
                            boxes=list(sroi.boxes), heatmap=h, tile_scores=tiles,
                            maps={n: np.where(inside, m, 0.0).astype(np.float32) for n, m in maps.items()}))
@@ -156,9 +156,7 @@ def expanded(results: Iterator[SliceResult], roi: RoiResult, factors: tuple[int,
 
     ``state`` (the full-resolution run's) notes every result as its own.
     """
-    empty = np.zeros((0, 0), np.float32)
     for result in results:
         for full in expand(result, roi, factors, shape):
-            state.note(full, empty, first_pass=full.stage == "fast")
-            state.tiles += len(full.tile_scores) if full.stage == "fast" else 0
+            state.note(full, len(full.tile_scores))
             yield full

@@ -28,21 +28,11 @@ def slices_per_batch(shape: tuple[int, ...]) -> int:
     return max(1, min(SLICES_PER_BATCH, PIXELS_PER_BATCH // max(1, int(shape[1]) * int(shape[2]))))
 
 
-def search_depth(cfg: ScoringSettings) -> int | None:
-    """The AnoGAN scorer's search depth of a run: ``anogan_steps``, else the search of mode ``anogan``.
-
-    None keeps each model's own depth (every other mode).
-    """
-    if cfg.anogan_steps is not None:
-        return int(cfg.anogan_steps)
-    return cfg.search_steps if cfg.mode == "anogan" else None
-
-
 def fused_pass(volume: VolumeLike, roi: RoiResult, detector: Detector, cfg: ScoringSettings,
                state: _ScoringState, should_stop: StopFlag | None) -> Generator[SliceResult, None, None]:
     """Score every ROI slice with all of the detector's scorers; yield one result per slice, in order."""
     t0 = time.perf_counter()
-    detector.configure(RunOptions(search_steps=search_depth(cfg), lam=cfg.lam, batch_size=cfg.batch_size,
+    detector.configure(RunOptions(search_steps=cfg.search_depth, lam=cfg.lam, batch_size=cfg.batch_size,
                                   should_stop=should_stop))
     build = SliceInputs(volume, roi, detector.offsets)
     keys = sorted(roi.slices)
@@ -54,8 +44,7 @@ def fused_pass(volume: VolumeLike, roi: RoiResult, detector: Detector, cfg: Scor
         inputs = [build(k) for k in keys[start:start + step]]
         for inp, (heat, scaled) in zip(inputs, detector.score(inputs)):
             result = _result(volume, roi, detector, inp, heat, scaled)
-            state.note(result, np.zeros((0, 0), np.float32), first_pass=True)
-            state.tiles += len(inp.tiles)
+            state.note(result, len(inp.tiles))
             yield result
     state.timings["fused_s"] = time.perf_counter() - t0
 
@@ -76,9 +65,11 @@ def _result(volume: VolumeLike, roi: RoiResult, detector: Detector, inp: SliceIn
     cy, cx = np.unravel_index(int(np.argmax(full)), shape)
     y0 = int(np.clip(cy - t // 2, 0, max(0, shape[0] - t)))
     x0 = int(np.clip(cx - t // 2, 0, max(0, shape[1] - t)))
-    tile_scores = np.array([full[y:y + t, x:x + t].max(initial=0.0) for y, x in sroi.tiles], np.float32)
-    maps = {name: _paste(m, inp, shape) for name, m in scaled.items()}
     threshold = detector.fusion.threshold
+    # in score units, as the slice's score: its highest tile is the score
+    tile_scores = np.array([full[y:y + t, x:x + t].max(initial=0.0) * threshold for y, x in sroi.tiles],
+                           np.float32)
+    maps = {name: _paste(m, inp, shape) for name, m in scaled.items()}
     # the AnoGAN scorer's paper score (summed over the slice's tiles), beside the fused map statistic
     paper = detector.slice_values(inp.index).get("anogan_paper", float("nan"))
     return SliceResult(inp.index, relative * threshold, relative, (y0, x0, y0 + t, x0 + t), list(sroi.boxes),

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Union
 from ctreview.defects import DefectSettings, RunDefects
 from ctreview.io import VolumeLike, as_volume
 from ctreview.io.images import check_stack
-from ctreview.model.anomaly import AnomalyModel
 from ctreview.model.detector import Detector
 from ctreview.model.domain import NOT_CHECKED, DomainCheck, check_scores, merge
 from ctreview.progress import StopFlag, relay
@@ -68,7 +67,7 @@ ScoringEvent = Union[RunStarted, SliceResult]
 
 
 def resolve_model(volume: VolumeLike, model_dir: str | Path | None, *, profile: str | None = None,
-                  device: str = "auto") -> tuple[AnomalyModel | Detector, RoiResult]:
+                  device: str = "auto") -> tuple[Detector, RoiResult]:
     """Return ``(model, roi)``: the given model, or the bundled model of the part the ROI finds.
 
     Raises
@@ -76,24 +75,24 @@ def resolve_model(volume: VolumeLike, model_dir: str | Path | None, *, profile: 
     CtreviewError
         An unreadable model, or a volume whose part cannot be found.
     """
-    from ctreview.model import bundled_model_path, load_detector
+    from ctreview.model import bundled_model_path, load_model
     from ctreview.roi import extract_roi
 
     if model_dir is None:
         roi = extract_roi(volume, profile or "auto")
         part = getattr(roi.profile, "part", None) or "transformer"
-        model = load_detector(bundled_model_path(part), device)
+        model = load_model(bundled_model_path(part), device)
         if roi.tile_size != model.tile_size:
             roi = extract_roi(volume, roi.profile, tile_size=model.tile_size)
         return model, roi
-    model = load_detector(model_dir, device)  # a format-1 AnoGAN too, as a fused model (model.notes says so)
+    model = load_model(model_dir, device)  # a format-1 AnoGAN too, as a fused model (model.notes says so)
     return model, extract_roi(volume, profile or model.profile, tile_size=model.tile_size)
 
 
 _SHAPES = {"capacitor": "a round footprint", "transformer": "an oblong footprint with a hole"}
 
 
-def model_choice(model: AnomalyModel | Detector, roi: RoiResult, profile: str | None = None) -> str:
+def model_choice(model: Detector, roi: RoiResult, profile: str | None = None) -> str:
     """Say which model :func:`resolve_model` picked without ``--model``, and why, in one line."""
     name = model.meta.get("name") or Path(model.path or "").name
     part = getattr(roi.profile, "part", None)
@@ -110,7 +109,7 @@ MIN_SLICES_FOR_SHARE = 8
 """A cancelled run's share of slices above threshold is judged from this many slices on."""
 
 
-def volume_domain(volume: VolumeLike, model: AnomalyModel | Detector, roi: RoiResult) -> DomainCheck:
+def volume_domain(volume: VolumeLike, model: Detector, roi: RoiResult) -> DomainCheck:
     """The volume against the model's fingerprint (:mod:`ctreview.model.domain`); never raises for it.
 
     ``checks["warnings"]`` holds the volume's load warnings and the ROI's.
@@ -130,7 +129,7 @@ def volume_domain(volume: VolumeLike, model: AnomalyModel | Detector, roi: RoiRe
     return check
 
 
-def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: ScoringSettings | None = None, *,
+def run_scoring(volume: VolumeLike, model: Detector, settings: ScoringSettings | None = None, *,
                 roi: RoiResult | None = None, workspace: Workspace | None = None,
                 out: str | Path | None = None, maps: tuple[str, ...] = (),
                 should_stop: StopFlag | None = None,
@@ -140,7 +139,7 @@ def run_scoring(volume: VolumeLike, model: AnomalyModel | Detector, settings: Sc
     Parameters
     ----------
     volume : VolumeLike or ndarray, shape (z, y, x)
-    model : Detector or AnomalyModel
+    model : Detector
     settings : ScoringSettings, optional
     roi : RoiResult, optional
         The ROI when already found (else :func:`~ctreview.scoring.stream.find_roi`).

@@ -10,11 +10,13 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 MODES = ("hybrid", "fast", "anogan")
-"""``fast``: z = E(x); ``anogan``: latent search from a seeded random z;
-``hybrid``: fast everywhere, then a search from E(x) on the top slices."""
+"""How deep the AnoGAN scorer searches (``anogan_steps`` overrides them all): ``fast``: ``z = E(x, c)``
+alone (f-AnoGAN); ``hybrid``: the depth stored in the model (its default); ``anogan``: ``steps``
+latent-search steps from ``E(x, c)`` (the seeds' AnoGAN)."""
 
 DEFAULT_STEPS = {"fast": 0, "anogan": 500, "hybrid": 100}
-"""Latent-search steps of each mode when ``steps`` is not given."""
+"""Latent-search steps of each mode when ``steps`` is not given (``hybrid``: what a format-1 model's
+training calibrates its search threshold with)."""
 
 
 def _opt(default: Any, help: str, **extra: Any) -> Any:
@@ -28,19 +30,15 @@ class ScoringSettings:
     Attributes
     ----------
     mode : str
-        One of :data:`MODES`.
+        One of :data:`MODES`: the AnoGAN scorer's search depth.
     steps : int or None
-        Latent-search steps; None takes the mode's default (:data:`DEFAULT_STEPS`).
+        ``anogan``: latent-search steps; None takes :data:`DEFAULT_STEPS`.
     lam : float
         Weight of AnoGAN's feature-matching term.
-    top_k : int
-        ``hybrid``: slices refined by latent search.
-    refine_above : float or None
-        ``hybrid``: also refine every slice whose relative fast score is at least this.
-    batch_size : int
-        Tiles per network batch (at least one slice's tiles go together).
-    seed : int
-        Seed of the random starts of ``anogan``.
+    batch_size : int or None
+        Tiles per network batch of every scorer (a scorer that runs whole
+        slices takes as many as hold that many tiles' pixels); None keeps each
+        scorer's own batch.
     profile : str or None
         ROI profile; None takes the model's.
     binning : int or None
@@ -51,23 +49,16 @@ class ScoringSettings:
         A fused model's AnoGAN scorer: latent-search steps from ``E(x, c)``
         (0 = f-AnoGAN, the encoder alone; 500 = the seeds' AnoGAN); None keeps
         the depth stored in the model.
-    gap, reach : int
-        z-contrast: a slice is compared with the ROI slices ``gap`` to ``reach``
-        away along z. New calibrations use these; a model scores with the
-        values it was calibrated with.
     """
 
-    mode: str = _opt("hybrid", "fast (encoder), anogan (latent search) or hybrid (both)",
-                     choices=MODES)
-    steps: int | None = _opt(None, "latent-search steps (default 500 for anogan, 100 for hybrid "
-                                   "refinement)", minimum=0)
+    mode: str = _opt("hybrid", "AnoGAN scorer: fast (the encoder alone), hybrid (the model's own search "
+                               "depth) or anogan (--steps latent-search steps)", choices=MODES)
+    steps: int | None = _opt(None, "anogan mode: latent-search steps (default 500)", minimum=0)
     lam: float = _opt(0.1, "weight of the feature term of AnoGAN's loss", flag="--lambda",
                       minimum=0.0, maximum=1.0)
-    top_k: int = _opt(8, "hybrid: slices refined by latent search", minimum=0)
-    refine_above: float | None = _opt(None, "hybrid: also refine every slice whose relative fast "
-                                            "score is at least this", minimum=0.0)
-    batch_size: int = _opt(64, "tiles per network batch", minimum=1)
-    seed: int = _opt(0, "seed of anogan's random starts")
+    batch_size: int | None = _opt(None, "tiles per network batch; scorers that run whole slices take as many "
+                                        "slices as hold that many tiles' pixels (default: each scorer's own)",
+                                  minimum=1)
     profile: str | None = _opt(None, "ROI profile (default: the model's)")
     binning: int | None = _opt(None, "average N x N x N voxels into one before scoring (1: full resolution; "
                                      "default: a scan finer than the model's training scans is binned to "
@@ -75,10 +66,6 @@ class ScoringSettings:
     anogan_steps: int | None = _opt(None, "AnoGAN scorer of a fused model: latent-search steps from the "
                                           "encoder's z (0: the encoder alone, f-AnoGAN; 500: the seeds' "
                                           "AnoGAN; default: the model's)", minimum=0)
-    gap: int = _opt(3, "z-contrast: nearest neighbour slice compared (at calibration)", minimum=1,
-                    cli=False)
-    reach: int = _opt(6, "z-contrast: farthest neighbour slice compared (at calibration)", minimum=1,
-                      cli=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -101,6 +88,13 @@ class ScoringSettings:
             return 0
         return DEFAULT_STEPS[self.mode] if self.steps is None else int(self.steps)
 
+    @property
+    def search_depth(self) -> int | None:
+        """The AnoGAN scorer's depth in this run: ``anogan_steps``, else the mode's; None keeps the model's."""
+        if self.anogan_steps is not None:
+            return int(self.anogan_steps)
+        return None if self.mode == "hybrid" else self.search_steps
+
     def changed(self, **changes: Any) -> ScoringSettings:
         """Return a copy with ``changes`` applied (and checked)."""
         return replace(self, **changes)
@@ -111,6 +105,6 @@ class ScoringSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoringSettings:
-        """Rebuild settings stored by :meth:`to_dict` (unknown keys are ignored)."""
+        """Rebuild settings stored by :meth:`to_dict` (unknown keys, such as the retired ``top_k``, are ignored)."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})

@@ -27,7 +27,6 @@ class RunCounts:
     roi_slices: int = 0
     tiles: int = 0
     scored_slices: int = 0
-    refined_slices: int = 0
     above_threshold: int = 0
 
 

@@ -27,7 +27,6 @@ from ctreview.model.meta import refuse_overwrite
 from ctreview.model.nets import NetConfig
 from ctreview.model.store import save_model
 from ctreview.progress import StopFlag, drain
-from ctreview.scoring.settings import ScoringSettings
 from ctreview.timestamps import now_iso
 from ctreview.training import _loop
 from ctreview.training._checkpoint import load_checkpoint, save_checkpoint
@@ -253,8 +252,7 @@ def iter_train(inputs: Any, out: str | Path, settings: TrainSettings | None = No
     if tileset.volumes:
         # z-contrast needs whole slices in z order: the normal volumes are scored whole
         run.model.meta["calibration"] = calibration
-        calibrate_contrast(run.model, tileset.volumes, profile, fpr=s.fpr,
-                           settings=ScoringSettings(seed=s.seed), should_stop=should_stop)
+        calibrate_contrast(run.model, tileset.volumes, profile, fpr=s.fpr, should_stop=should_stop)
     meta = _meta(s, tileset, held, profile, aug, calibration, run, time.perf_counter() - t0, dev, name)
     meta["domain"] = _domain(tileset, train_tiles, profile, s.tile_size, calibration)
     save_model(run.model, out, meta)

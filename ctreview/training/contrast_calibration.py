@@ -1,10 +1,11 @@
 """Calibrate the z-contrast statistic on whole normal volumes.
 
 The z-contrast of a slice needs its neighbours along z, so unlike the
-per-tile statistic (:mod:`ctreview.model.calibrate`) it cannot be calibrated
-on loose held-out tiles: the normal volumes are scored here exactly as
-``hybrid`` scores a volume, and each family's threshold is set so that a
-fraction ``fpr`` of all normal ROI slices exceed it.
+per-tile statistic (:mod:`ctreview.training.calibrate`) it cannot be calibrated
+on loose held-out tiles: the normal volumes are scored here by the one
+scoring pass, the model wrapped as it is scored
+(:func:`~ctreview.model.format1.format1_detector`), and the threshold is set
+so that a fraction ``fpr`` of all normal ROI slices exceed it.
 """
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ from ctreview.io import VolumeLike
 from ctreview.model.anomaly import AnomalyModel
 from ctreview.progress import StopFlag
 from ctreview.scoring.settings import ScoringSettings
+
+GAP, REACH = 3, 6
+"""A slice is compared with the ROI slices ``GAP`` to ``REACH`` away along z (stored in the calibration,
+which is what scoring reads)."""
 
 
 def calibrate_contrast(model: AnomalyModel,
@@ -39,47 +44,39 @@ def calibrate_contrast(model: AnomalyModel,
     fpr : float
         Fraction of normal slices allowed above the threshold.
     settings : ScoringSettings, optional
-        Scoring as calibrated: ``hybrid`` with its ``top_k`` slices per volume
-        refined for the ``search`` threshold (as ``hybrid`` refines the top
-        slices of a scan), ``gap`` and ``reach`` of the z-contrast, ``seed``.
+        Scoring as calibrated (mode ``fast``: the encoder alone, the depth a
+        format-1 model scores with unless a run asks for more).
 
     Returns
     -------
     dict
         ``{"gap", "reach", "fpr", "volumes", "slices", "fast": {"threshold", ...},
-        "search": {"threshold", ...}}``.
+        "search": {"threshold", ...}}``: one pass scores every depth, so ``search`` is ``fast``'s.
     """
+    from ctreview.model.format1 import format1_detector
     from ctreview.roi import extract_roi
     from ctreview.scoring.stream import score_volume
 
-    cfg = (settings or ScoringSettings()).changed(mode="hybrid")
-    block = {"gap": cfg.gap, "reach": cfg.reach, "fpr": fpr,
-             "fast": {"threshold": 1.0}, "search": {"threshold": 1.0}}
+    cfg = (settings or ScoringSettings()).changed(mode="fast")
+    block: dict[str, Any] = {"gap": GAP, "reach": REACH, "fpr": fpr, "fast": {"threshold": 1.0},
+                             "search": {"threshold": 1.0}}
     model.meta.setdefault("calibration", {})["contrast"] = block  # unit thresholds: raw scores out
+    detector = format1_detector(model)
     fast: list[float] = []
-    search: list[float] = []
     for item in volumes:
         volume, listed = item if isinstance(item, tuple) else (item, None)
         normal = None if listed is None else set(listed)
         roi = extract_roi(volume, profile, tile_size=model.tile_size)
-        scores: dict[int, float] = {}
-        for result in score_volume(volume, model, cfg, roi=roi, should_stop=should_stop):
-            if normal is not None and result.index not in normal:
-                continue
-            if result.stage == "refined":
-                search.append(result.score)
-            else:
-                scores[result.index] = result.score
-        fast.extend(scores.values())
+        scores = {r.index: r.score for r in score_volume(volume, detector, cfg, roi=roi, should_stop=should_stop)}
+        fast.extend(v for k, v in scores.items() if normal is None or k in normal)
     if not fast:
         del model.meta["calibration"]["contrast"]
         return {}
-    # The threshold lets through ceil(fpr * n) of the n normal slices. Refinement only
-    # touches each volume's top slices, which is where that tail lives.
+    # The threshold lets through ceil(fpr * n) of the n normal slices.
     allowed = max(1, math.ceil(fpr * len(fast)))
-    block.update(volumes=len(volumes), slices=len(fast), refined=len(search))
+    block.update(volumes=len(volumes), slices=len(fast))
     block["fast"] = _family(fast, allowed)
-    block["search"] = _family(search or fast, allowed)
+    block["search"] = dict(block["fast"])
     return block
 
 

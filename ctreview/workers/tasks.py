@@ -132,10 +132,10 @@ def score_task(volume: VolumeLike, model_path: str | Path, settings: ScoringSett
     :class:`ResultsBatch` at most every ``interval`` seconds; returns the
     :class:`~ctreview.scoring.RunSummary`.
     """
-    from ctreview.model.store import load_detector
+    from ctreview.model.store import load_model
     from ctreview.scoring.service import run_scoring
 
-    model = load_detector(model_path, device=device)  # a format-1 AnoGAN too, as a fused model
+    model = load_model(model_path, device=device)  # a format-1 AnoGAN too, as a fused model
     _leave_a_core_for_the_ui(model.device)
     events = run_scoring(volume, model, settings, roi=roi, workspace=workspace, should_stop=should_stop)
     yield next(events)  # RunStarted: the ROI is known, so is the number of slices to score

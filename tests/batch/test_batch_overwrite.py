@@ -33,6 +33,6 @@ def test_its_own_run_is_rescored_with_new_settings(volumes, tiny_model, tmp_path
     run = tmp_path / "runs" / "scan"
     assert score_one(_job(first, run, tiny_model))["row"]["status"] == "done"
     job = _job(first, run, tiny_model)
-    job["settings"] = ScoringSettings(mode="fast", top_k=3).to_dict()
+    job["settings"] = ScoringSettings(mode="fast", batch_size=3).to_dict()
     assert score_one(job)["row"]["status"] == "done"
-    assert json.loads((run / "summary.json").read_text())["settings"]["top_k"] == 3
+    assert json.loads((run / "summary.json").read_text())["settings"]["batch_size"] == 3

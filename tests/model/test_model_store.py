@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ctreview.errors import CtreviewError
-from ctreview.model import bundled_model_path, list_models, load_model, read_meta
+from ctreview.model import bundled_model_path, list_models, load_anogan, load_model, read_meta
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def model_copy(tiny_model, tmp_path):
 
 @pytest.mark.slow
 def test_round_trip_keeps_meta_and_scores(tiny_model):
-    model = load_model(tiny_model, "cpu")
+    model = load_anogan(tiny_model, "cpu")
     meta = model.meta
     assert meta["format"] == "ctreview-model" and meta["format_version"] == 1
     assert model.tile_size == 32 and model.latent_dim == 16
@@ -31,7 +31,7 @@ def test_round_trip_keeps_meta_and_scores(tiny_model):
     assert {"torch", "numpy", "ctreview"} <= set(meta["versions"])
     tiles = np.full((2, 32, 32), lo, np.float32)
     a = model.score_tiles(tiles).scores
-    b = load_model(tiny_model, "cpu").score_tiles(tiles).scores
+    b = load_anogan(tiny_model, "cpu").score_tiles(tiles).scores
     np.testing.assert_array_equal(a, b)
 
 
@@ -124,7 +124,7 @@ def test_a_model_scores_with_the_residual_settings_it_was_calibrated_with(tiny_m
 
     from ctreview.model.anomaly import SHIFT, SIGMA
 
-    model = load_model(tiny_model, "cpu")
+    model = load_anogan(tiny_model, "cpu")
     assert (model.shift, model.sigma) == (SHIFT, SIGMA)  # calibrated today
     tiles = disc_tiles(4, defect=True, seed=1)
     today = model.score_tiles(tiles, "fast").maps

@@ -16,14 +16,14 @@ def test_cli_train_then_score(tiny_data, tmp_path, capsys):
     assert load_model(model_dir, "cpu").meta["training"]["seed"] == 3
     run = tmp_path / "run"
     code = main(["score", str(tiny_data / "transformer_defect_000.tif"), "--model", str(model_dir),
-                 "--out", str(run), "--mode", "hybrid", "--steps", "3", "--top-k", "2", "--device", "cpu"])
+                 "--out", str(run), "--mode", "anogan", "--steps", "3", "--batch-size", "4", "--device", "cpu"])
     assert code == 0
     assert (run / "heatmap.tif").is_file()
     with open(run / "scores.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:5] == ["slice", "score", "relative_score", "tile_y", "tile_x"] and len(rows) > 2
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["mode"] == "hybrid" and summary["device"] == "cpu"
+    assert summary["mode"] == "anogan" and summary["device"] == "cpu" and summary["settings"]["batch_size"] == 4
     assert "scored" in capsys.readouterr().out
 
 

@@ -1,4 +1,4 @@
-"""score_volume: one result per ROI slice, heatmaps in place, hybrid refinement, cancel, run files."""
+"""score_volume: one result per ROI slice, heatmaps in place, the AnoGAN's depth per mode, cancel, run files."""
 import csv
 import json
 
@@ -39,22 +39,24 @@ def test_fast_yields_one_result_per_roi_slice(setup):
         assert len(r.tile_scores) == len(roi.slices[r.index].tiles)
         assert r.score == pytest.approx(float(r.tile_scores.max()))
         assert r.relative == pytest.approx(r.score / model.threshold_for("fast"))
-        y0, x0, y1, x1 = r.tile_box
-        assert (y0, x0) in roi.slices[r.index].tiles and y1 - y0 == model.tile_size
+        y0, x0, y1, x1 = r.tile_box  # a tile-sized box round the slice's peak
+        cy, cx = np.unravel_index(int(np.argmax(r.heatmap)), r.heatmap.shape)
+        assert y1 - y0 == x1 - x0 == model.tile_size and y0 <= cy < y1 and x0 <= cx < x1
     assert summary.mode == "fast" and summary.counts.tiles == sum(len(s.tiles) for s in roi.slices.values())
     assert not summary.cancelled
 
 
-def test_hybrid_refines_the_top_slices_after_the_fast_pass(setup):
+def test_each_mode_sets_the_anogan_scorers_depth_in_one_pass(setup):
     model, volume, roi = setup
-    results, summary = _run(score_volume(volume, model, _cfg(mode="hybrid", top_k=3, steps=15), roi=roi))
-    fast = [r for r in results if r.stage == "fast"]
-    refined = [r for r in results if r.stage == "refined"]
-    assert len(fast) == len(roi.slices) and len(refined) == 3
-    assert results.index(refined[0]) > results.index(fast[-1])
-    top = sorted(fast, key=lambda r: r.relative, reverse=True)[:3]
-    assert sorted(r.index for r in refined) == sorted(r.index for r in top)
-    assert summary.counts.refined_slices == 3
+    assert [_cfg(mode=m).search_depth for m in ("fast", "hybrid", "anogan")] == [0, None, 500]
+    assert _cfg(mode="anogan", steps=7).search_depth == 7 and _cfg(mode="fast", anogan_steps=3).search_depth == 3
+    fast, _ = _run(score_volume(volume, model, _cfg(mode="fast"), roi=roi))
+    deep, summary = _run(score_volume(volume, model, _cfg(mode="anogan", steps=15), roi=roi))
+    # one result per ROI slice either way, none superseded; the search changes the scores
+    assert [r.index for r in deep] == [r.index for r in fast] == list(roi.slices)
+    assert {r.stage for r in deep} == {"fast"}
+    assert [r.score for r in deep] != [r.score for r in fast]
+    assert summary.settings.search_depth == 15 and summary.counts.scored_slices == len(roi.slices)
 
 
 def test_scoring_is_deterministic(setup):
@@ -79,33 +81,31 @@ def test_cancel_stops_the_stream(setup):
             summary = stop.value
             break
     assert summary.cancelled
-    # z-contrast holds a slice back until the slices REACH above it are scored; on a
-    # stop, what was scored is released, and nothing more is scored
-    REACH = ScoringSettings().reach
+    # the stop is checked between batches of slices: the batch under way is finished, nothing more
+    from ctreview.scoring.fused_pass import slices_per_batch
 
     scored_slices = [k for k, s in roi.slices.items() if s.tiles]
-    assert 2 <= len(results) <= 2 + REACH + 1 < len(scored_slices)
+    assert 2 <= len(results) <= slices_per_batch(volume.shape) < len(scored_slices)
     assert len({r.index for r in results}) == len(results)
 
 
 def test_run_folder_has_csv_heatmap_and_summary(setup, tmp_path):
     model, volume, roi = setup
-    summary = drain(run_scoring(volume, model, _cfg(mode="hybrid", top_k=2, steps=5), roi=roi,
+    summary = drain(run_scoring(volume, model, _cfg(mode="anogan", steps=5), roi=roi,
                                 out=tmp_path / "run"))
     with open(tmp_path / "run" / "scores.csv", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:5] == ["slice", "score", "relative_score", "tile_y", "tile_x"]
     assert rows[0] == CSV_HEADER
-    assert [int(r[0]) for r in rows[1:]] == list(roi.slices)  # one row per ROI slice, superseded in place
-    assert sum(r[9] == "refined" for r in rows[1:]) == 2
+    assert [int(r[0]) for r in rows[1:]] == list(roi.slices)  # one row per ROI slice
     assert all(float(r[7]) > 0 for r in rows[1:])  # paper score column filled
     heat = read_heatmap(tmp_path / "run" / "heatmap.tif")
     assert heat.shape == volume.shape and heat.dtype == np.float32
     no_roi = [k for k in range(volume.shape[0]) if k not in roi.slices]
     assert not heat[no_roi].any()
     saved = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert saved["mode"] == "hybrid" and saved["counts"] == summary.to_dict()["counts"]
-    assert saved["settings"] == summary.settings.to_dict() and saved["settings"]["top_k"] == 2
+    assert saved["mode"] == "anogan" and saved["counts"] == summary.to_dict()["counts"]
+    assert saved["settings"] == summary.settings.to_dict() and saved["settings"]["search_steps"] == 5
     assert saved["threshold"] > 0 and "total_s" in saved["timings"]
 
 

@@ -7,7 +7,7 @@ import pytest
 from safetensors.torch import load_file
 
 from ctreview.errors import Cancelled, CtreviewError
-from ctreview.model import load_model
+from ctreview.model import load_anogan, load_model
 from ctreview.training import train
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -83,7 +83,7 @@ def test_missing_input_is_a_user_error(tmp_path):
 @pytest.mark.slow
 def test_tiny_model_separates_an_obvious_defect(tmp_path):
     out = train(disc_tiles(300, seed=1), tmp_path / "m", **dict(TINY, epochs=12))
-    model = load_model(out, "cpu")
+    model = load_anogan(out, "cpu")
     normal, bad = disc_tiles(40, seed=7), disc_tiles(40, defect=True, seed=8)
     fast_n, fast_b = model.score_tiles(normal).scores, model.score_tiles(bad).scores
     assert auroc(fast_b, fast_n) > 0.9

@@ -38,6 +38,7 @@ class FeatureScorer:
                  positions: bool = False, align: bool = False) -> None:
         self.model, self.window = model, (float(window[0]), float(window[1]))
         self.context, self.positions, self.align = bool(context), bool(positions), bool(align)
+        self.run = RunOptions()
 
     def images(self, inputs: Sequence[SliceInput]) -> list[np.ndarray]:
         """What the feature model sees: (y, x) or (views, y, x) images in [0, 1]."""
@@ -55,14 +56,16 @@ class FeatureScorer:
 
     def maps(self, inputs: Sequence[SliceInput]) -> list[np.ndarray]:
         positions = [i.position for i in inputs] if self.positions else None
-        scored = self.model.score(self.images(inputs), self.masks(inputs), positions)
+        scored = self.model.score(self.images(inputs), self.masks(inputs), positions,
+                                  batch_pixels=self.run.batch_pixels)
         maps = [np.asarray(m, np.float32) for m in scored.maps]
         if self.align:
             maps = [out_of_frame(m, i.image.shape, i.center, i.angle) for m, i in zip(maps, inputs)]
         return maps
 
     def configure(self, options: RunOptions) -> None:
-        """Nothing of a run's options concerns this scorer."""
+        """Take the run's batch size (the rest concerns the AnoGAN)."""
+        self.run = options
 
     def slice_values(self, index: int) -> dict[str, float]:
         return {}

@@ -23,24 +23,29 @@ class HeadScorer:
     """
 
     name = "head"
+    SLICES_PER_BATCH = 8
+    """Crops per network batch unless a run sets ``batch_size``."""
 
     def __init__(self, head: HeadModel) -> None:
         if head.extras:
             raise ValueError("a head with extra input maps needs their scorer; not supported here")
         self.head = head
+        self.run = RunOptions()
 
     def maps(self, inputs: Sequence[SliceInput]) -> list[np.ndarray]:
         stacks = [i.stack_of(self.head.offsets) for i in inputs]
 
         def run(idx: list[int]) -> list[np.ndarray]:
-            logits = self.head.logits(np.stack([stacks[i] for i in idx]), batch_size=8)
+            batch = self.run.slices_per_batch(stacks[idx[0]].shape, self.SLICES_PER_BATCH)
+            logits = self.head.logits(np.stack([stacks[i] for i in idx]), batch_size=batch)
             return list(F.softplus(torch.from_numpy(logits)).numpy())
 
         out = by_shape(stacks, run)
         return [np.where(i.mask, m, 0.0).astype(np.float32) for i, m in zip(inputs, out)]
 
     def configure(self, options: RunOptions) -> None:
-        """Nothing of a run's options concerns this scorer."""
+        """Take the run's batch size (the rest concerns the AnoGAN)."""
+        self.run = options
 
     def slice_values(self, index: int) -> dict[str, float]:
         return {}
