@@ -1,6 +1,6 @@
 """Measure the domain check: normal and defective volumes of a model's own part against
 other parts, rescaled grey values and real scans; the basis of the tolerances in
-``ctreview/model/domain.py``.
+``ctreview/model/domain/__init__.py``.
 
     CTREVIEW_THREADS=1 .venv/bin/python bench/bench_domain.py [--train DIR] [--out results.json]
 

@@ -63,7 +63,7 @@ def tiles_of(volume_path: Path, model) -> np.ndarray:
 
 def main() -> int:
     from ctreview.model import load_model
-    from ctreview.model.nets import count_flops
+    from ctreview.model.nets.dcgan import count_flops
     from ctreview.phantom import write_phantom_set
 
     parser = argparse.ArgumentParser()

@@ -217,8 +217,8 @@ def zmedian(per_slice: dict[int, np.ndarray], scan: Scan) -> dict[int, np.ndarra
 def run_variant(name: str, train, dev, window, args) -> dict:
     import torch
 
-    from ctreview.model.backbone import IMAGENET_MEAN, IMAGENET_STD, load_backbone
     from ctreview.model.features import FeatureSettings, build_feature_model
+    from ctreview.model.nets.backbone import IMAGENET_MEAN, IMAGENET_STD, load_backbone
 
     overrides, options = VARIANTS[name] if name in VARIANTS else json.loads(name)
     overrides = {"backbone": args.backbone, "weights": args.weights, "seed": args.seed, **overrides}

@@ -27,11 +27,11 @@ from safetensors.torch import load_file, save_file
 
 from ctreview import __version__
 from ctreview.errors import CtreviewError
-from ctreview.model.anomaly import AnomalyModel
+from ctreview.model.anogan.anomaly import AnomalyModel
 from ctreview.model.detector import Detector, detector_from
 from ctreview.model.device import pick_device
 from ctreview.model.meta import FORMAT, FORMAT_VERSION, META_FILE, WEIGHTS_FILE, ModelMeta, read_meta
-from ctreview.model.nets import NetConfig
+from ctreview.model.nets.dcgan import NetConfig
 from ctreview.timestamps import now_iso
 
 
@@ -146,7 +146,7 @@ def load_model(path: str | Path, device: str | torch.device = "auto") -> Detecto
     CtreviewError
         Missing, truncated, foreign, pickled or wrong-version files.
     """
-    from ctreview.model.format1 import format1_detector
+    from ctreview.model.anogan.format1 import format1_detector
 
     model = _load_folder(path, device)
     return model if isinstance(model, Detector) else format1_detector(model)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ctreview.model.nets import Discriminator, Encoder, Generator
+from ctreview.model.nets.dcgan import Discriminator, Encoder, Generator
 
 
 def sample_batch(data: torch.Tensor, batch: int, gen: torch.Generator, flip: bool, rot90: bool) -> torch.Tensor:

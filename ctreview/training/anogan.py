@@ -21,10 +21,10 @@ import numpy as np
 import torch
 
 from ctreview.errors import Cancelled, CtreviewError
-from ctreview.model.anomaly import AnomalyModel
+from ctreview.model.anogan.anomaly import AnomalyModel
 from ctreview.model.device import pick_device
 from ctreview.model.meta import refuse_overwrite
-from ctreview.model.nets import NetConfig
+from ctreview.model.nets.dcgan import NetConfig
 from ctreview.model.store import save_model
 from ctreview.progress import StopFlag, drain
 from ctreview.timestamps import now_iso

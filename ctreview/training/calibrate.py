@@ -17,8 +17,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ctreview.model.anomaly import SHIFT, SIGMA, AnomalyModel
-from ctreview.model.search import smooth
+from ctreview.model.anogan.anomaly import SHIFT, SIGMA, AnomalyModel
+from ctreview.model.anogan.search import smooth
 from ctreview.scoring.settings import ScoringSettings
 
 MAX_SEARCH_TILES = 192

@@ -27,10 +27,10 @@ import torch
 import torch.nn.functional as F
 
 from ctreview.errors import Cancelled
-from ctreview.model.cond_nets import CondDiscriminator, CondEncoder, CondGenerator
-from ctreview.model.cond_search import cond_latent_search
+from ctreview.model.anogan.cond_search import cond_latent_search
+from ctreview.model.anogan.search import frozen
 from ctreview.model.config import NetConfig
-from ctreview.model.search import frozen
+from ctreview.model.nets.conditioned import CondDiscriminator, CondEncoder, CondGenerator
 from ctreview.progress import StopFlag, drain
 from ctreview.training._loop import sample_batch
 from ctreview.training.cond_gan_settings import CondGanSettings

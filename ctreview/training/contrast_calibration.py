@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ctreview.io import VolumeLike
-from ctreview.model.anomaly import AnomalyModel
+from ctreview.model.anogan.anomaly import AnomalyModel
 from ctreview.progress import StopFlag
 from ctreview.scoring.settings import ScoringSettings
 
@@ -53,7 +53,7 @@ def calibrate_contrast(model: AnomalyModel,
         ``{"gap", "reach", "fpr", "volumes", "slices", "fast": {"threshold", ...},
         "search": {"threshold", ...}}``: one pass scores every depth, so ``search`` is ``fast``'s.
     """
-    from ctreview.model.format1 import format1_detector
+    from ctreview.model.anogan.format1 import format1_detector
     from ctreview.roi import extract_roi
     from ctreview.scoring.stream import score_volume
 

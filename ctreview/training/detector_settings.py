@@ -10,7 +10,7 @@ FUSIONS = ("max", "mean")
 
 
 def _features() -> Any:
-    from ctreview.model.feat_extract import FeatureSettings
+    from ctreview.model.features.extract import FeatureSettings
 
     # the part's major axis has no sign: a half-turned copy of every normal slice joins the bank
     return FeatureSettings(rotations=(180.0,))

@@ -7,8 +7,8 @@ import torch
 from safetensors.torch import save_file
 
 from ctreview.errors import CtreviewError
-from ctreview.model.backbone import BACKBONES, load_backbone, read_weights
-from ctreview.model.feat_resnet import resnet18
+from ctreview.model.nets.backbone import BACKBONES, load_backbone, read_weights
+from ctreview.model.nets.resnet import resnet18
 
 
 class Payload:

@@ -1,10 +1,10 @@
 """Conditioned AnoGAN networks: shapes, the unconditioned ablation, and the latent search with c fixed."""
 import torch
 
-from ctreview.model.cond_nets import CondDiscriminator, CondEncoder, CondGenerator
-from ctreview.model.cond_search import cond_latent_search
+from ctreview.model.anogan.cond_search import cond_latent_search
+from ctreview.model.anogan.search import frozen, paper_loss
 from ctreview.model.config import NetConfig
-from ctreview.model.search import frozen, paper_loss
+from ctreview.model.nets.conditioned import CondDiscriminator, CondEncoder, CondGenerator
 
 
 def _nets(tile: int, context: int):

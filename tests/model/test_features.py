@@ -7,9 +7,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from ctreview.errors import CtreviewError
-from ctreview.model.backbone import load_backbone
-from ctreview.model.feat_coreset import coverage_radius, greedy_coreset, random_subset
 from ctreview.model.features import FeatureSettings, build_feature_model, load_feature_model
+from ctreview.model.features.coreset import coverage_radius, greedy_coreset, random_subset
+from ctreview.model.nets.backbone import load_backbone
 
 SIZE = 96
 DEFECT = (60, 35)

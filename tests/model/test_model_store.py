@@ -122,7 +122,7 @@ def test_unknown_bundled_part_is_a_user_error():
 def test_a_model_scores_with_the_residual_settings_it_was_calibrated_with(tiny_model):
     from helpers_model import disc_tiles
 
-    from ctreview.model.anomaly import SHIFT, SIGMA
+    from ctreview.model.anogan.anomaly import SHIFT, SIGMA
 
     model = load_anogan(tiny_model, "cpu")
     assert (model.shift, model.sigma) == (SHIFT, SIGMA)  # calibrated today

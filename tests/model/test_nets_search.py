@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from ctreview.model.nets import Discriminator, Encoder, Generator, NetConfig, count_flops
-from ctreview.model.search import frozen, latent_search, paper_loss, smooth
+from ctreview.model.anogan.search import frozen, latent_search, paper_loss, smooth
+from ctreview.model.nets.dcgan import Discriminator, Encoder, Generator, NetConfig, count_flops
 
 
 @pytest.mark.parametrize("tile", [32, 64, 128])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ctreview.model.cond_search import cond_latent_search
+from ctreview.model.anogan.cond_search import cond_latent_search
 from ctreview.training.cond_gan import CondGanSettings, GanWarning, iter_train_cond_gan, train_cond_gan
 from ctreview.training.settings import TrainEvent
 

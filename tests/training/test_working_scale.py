@@ -13,7 +13,7 @@ from ctreview.cli import main
 from ctreview.errors import Cancelled, CtreviewError
 from ctreview.io import open_volume
 from ctreview.model import load_model, read_meta
-from ctreview.model.feat_reservoir import Reservoir
+from ctreview.model.features.reservoir import Reservoir
 from ctreview.roi import extract_roi
 from ctreview.roi.scale import WorkingScale, choice_for, part_side, reference_choice, z_factor
 from ctreview.scoring import score_volume

@@ -2,7 +2,7 @@
 
 Two models hold it: the first fused models (variant ``unconditioned``) and
 every AnoGAN model of format 1, which loads as a fused model with this one
-scorer (:mod:`ctreview.model.format1`). It scores with the statistic its
+scorer (:mod:`ctreview.model.anogan.format1`). It scores with the statistic its
 model was calibrated with:
 
 * ``z-contrast``: a slice's residual minus the per-pixel median of the
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ctreview.model.anomaly import AnomalyModel
+from ctreview.model.anogan.anomaly import AnomalyModel
 from ctreview.model.config import NetConfig
 from ctreview.model.scorer import RunOptions, SliceInput
 from ctreview.roi.stitch import stitch

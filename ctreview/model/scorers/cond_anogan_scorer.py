@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from ctreview.model.cond_nets import CondDiscriminator, CondEncoder, CondGenerator
-from ctreview.model.cond_search import cond_latent_search
+from ctreview.model.anogan.cond_search import cond_latent_search
+from ctreview.model.anogan.search import frozen, paper_loss
 from ctreview.model.config import NetConfig
+from ctreview.model.nets.conditioned import CondDiscriminator, CondEncoder, CondGenerator
 from ctreview.model.scorer import RunOptions, SliceInput
-from ctreview.model.search import frozen, paper_loss
 from ctreview.roi.stitch import stitch
 from ctreview.roi.tiles import cut_tiles
 

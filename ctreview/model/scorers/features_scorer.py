@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ctreview.model.feat_model import FeatureModel
+from ctreview.model.features.model import FeatureModel
 from ctreview.model.scorer import RunOptions, SliceInput
 from ctreview.model.scorers._turn import into_frame, out_of_frame, square_side
 from ctreview.model.scorers._util import to_unit

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from ctreview.errors import CtreviewError
-from ctreview.model.feat_model import FeatureModel
+from ctreview.model.features.model import FeatureModel
 
 
 class Padim(FeatureModel):

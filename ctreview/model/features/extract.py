@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 
 from ctreview.errors import CtreviewError
-from ctreview.model.backbone import BACKBONES, Backbone, load_backbone
-from ctreview.model.feat_coreset import random_projection
-from ctreview.model.feat_maps import gaussian_smooth, scaled_shape
+from ctreview.model.features.coreset import random_projection
+from ctreview.model.features.maps import gaussian_smooth, scaled_shape
+from ctreview.model.nets.backbone import BACKBONES, Backbone, load_backbone
 
 METHODS = ("patchcore", "padim")
 CORESETS = ("greedy", "random", "none")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ctreview.model.search import latent_search
+from ctreview.model.anogan.search import latent_search
 
 
 def cond_encode(encoder: nn.Module, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:

@@ -13,9 +13,9 @@ from collections.abc import Generator
 import torch
 
 from ctreview.errors import CtreviewError
-from ctreview.model.feat_coreset import coreset_size, iter_greedy_coreset, random_subset
-from ctreview.model.feat_model import FeatureModel
-from ctreview.model.feat_reservoir import Reservoir
+from ctreview.model.features.coreset import coreset_size, iter_greedy_coreset, random_subset
+from ctreview.model.features.model import FeatureModel
+from ctreview.model.features.reservoir import Reservoir
 from ctreview.progress import drain, mapped
 
 CHUNK = 2048

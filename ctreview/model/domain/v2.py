@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ctreview.model import _domain_stats as stats
-from ctreview.model._domain_measure import PERCENTILES, quantiles_of
+from ctreview.model.domain import stats
+from ctreview.model.domain.measure import PERCENTILES, quantiles_of
 
 SIZE_KEYS = ("area_px", "footprint_px", "height_px")
 INTENSITY_TOLERANCE = (0.08, 0.12)

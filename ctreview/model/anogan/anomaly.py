@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ctreview.model.nets import Discriminator, Encoder, Generator, NetConfig
-from ctreview.model.search import encode, frozen, latent_search, reconstruct, smooth
+from ctreview.model.anogan.search import encode, frozen, latent_search, reconstruct, smooth
+from ctreview.model.nets.dcgan import Discriminator, Encoder, Generator, NetConfig
 
 MODES = ("fast", "anogan", "hybrid")
 # Measured with z-contrast (bench/results/model.md): shift 1 / sigma 1 keep small

@@ -70,7 +70,7 @@ def latent_search(generator: nn.Module, discriminator: nn.Module, x: torch.Tenso
         Checked every 10 steps; when true the search ends early with the best z so far.
     context : Tensor, shape (n, K, T, T), optional
         A conditioned GAN's context tiles, held fixed: the networks are then
-        called ``G(z, c)`` and ``D.features(x, c)`` (see :mod:`ctreview.model.cond_nets`).
+        called ``G(z, c)`` and ``D.features(x, c)`` (see :mod:`ctreview.model.nets.conditioned`).
 
     Returns
     -------

@@ -10,7 +10,7 @@ serves every model.
 """
 from __future__ import annotations
 
-from ctreview.model.anomaly import AnomalyModel
+from ctreview.model.anogan.anomaly import AnomalyModel
 from ctreview.model.detector import Detector, Fusion
 from ctreview.model.scorers.anogan_scorer import AnoganScorer
 

@@ -1,7 +1,7 @@
 """Deep-feature models of normality: pretrained ImageNet features, no training, only a fit.
 
 Two families (Roth et al. 2022; Defard et al. 2021), both on the patch
-features of a frozen backbone (:mod:`ctreview.model.backbone`):
+features of a frozen backbone (:mod:`ctreview.model.nets.backbone`):
 
 * :class:`PatchCore`: distance to the nearest patch in a coreset of normal
   patches, wherever it came from; for parts in any pose and image sets of
@@ -28,11 +28,11 @@ from pathlib import Path
 import torch
 
 from ctreview.errors import CtreviewError
-from ctreview.model.backbone import Backbone
-from ctreview.model.feat_extract import FeatureSettings, PatchFeatures
-from ctreview.model.feat_model import FORMAT, FORMAT_VERSION, FeatureModel, FeatureScores
-from ctreview.model.feat_padim import Padim
-from ctreview.model.feat_patchcore import PatchCore
+from ctreview.model.features.extract import FeatureSettings, PatchFeatures
+from ctreview.model.features.model import FORMAT, FORMAT_VERSION, FeatureModel, FeatureScores
+from ctreview.model.features.padim import Padim
+from ctreview.model.features.patchcore import PatchCore
+from ctreview.model.nets.backbone import Backbone
 
 MODELS: dict[str, type[FeatureModel]] = {"patchcore": PatchCore, "padim": Padim}
 

@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from ctreview.errors import CtreviewError
-from ctreview.model.feat_lite0 import EfficientNetLite0
-from ctreview.model.feat_resnet import ResNet, resnet18, wide_resnet50_2
+from ctreview.model.nets.lite0 import EfficientNetLite0
+from ctreview.model.nets.resnet import ResNet, resnet18, wide_resnet50_2
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 # The Lite (edge) models were trained on inputs scaled to [-1, 1] ("inception" style,

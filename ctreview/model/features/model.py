@@ -14,9 +14,9 @@ import numpy as np
 import torch
 
 from ctreview.errors import Cancelled
-from ctreview.model.backbone import Backbone
-from ctreview.model.feat_extract import FeatureSettings, PatchFeatures
-from ctreview.model.feat_maps import gaussian_smooth, grid_mask, grid_to_image, masked_max
+from ctreview.model.features.extract import FeatureSettings, PatchFeatures
+from ctreview.model.features.maps import gaussian_smooth, grid_mask, grid_to_image, masked_max
+from ctreview.model.nets.backbone import Backbone
 from ctreview.progress import drain
 
 BATCH_PIXELS = 8 * 362 * 362

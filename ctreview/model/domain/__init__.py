@@ -15,7 +15,7 @@ data in ``model.json["domain"]`` (version 2):
   slice scores' quantiles, from the calibration.
 
 Each statistic keeps the normal volumes' range and a tolerance beyond it
-calibrated on held-out normal volumes (:mod:`ctreview.model._domain_stats`),
+calibrated on held-out normal volumes (:mod:`ctreview.model.domain.stats`),
 so a few pixels of part size or a slightly other pose never flag a volume of
 the model's own part, while another part or another grey scale does.
 
@@ -24,7 +24,7 @@ At scoring time :func:`volume_features` measures the same on a volume and
 share of slices above threshold, and :func:`merge` keeps the two verdicts
 apart: the input looks different (``outside``) or the scores are high
 (``many slices above threshold``). Version-1 fingerprints (older models) are
-still read (:mod:`ctreview.model._domain_v1`). Pure functions of arrays,
+still read (:mod:`ctreview.model.domain.v1`). Pure functions of arrays,
 volumes and ROI results: no torch, no Qt. ``bench/bench_domain.py`` measures it.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ctreview.model._domain_measure import (
+from ctreview.model.domain.measure import (
     PERCENTILES,
     QUANTILES,
     SAMPLE_SLICES,
@@ -43,8 +43,8 @@ from ctreview.model._domain_measure import (
     tile_quantiles,
     volume_features,
 )
-from ctreview.model._domain_v1 import compare_v1
-from ctreview.model._domain_v2 import (
+from ctreview.model.domain.v1 import compare_v1
+from ctreview.model.domain.v2 import (
     INTENSITY_TOLERANCE,
     LEVELS,
     SIZE_KEYS,
