@@ -18,7 +18,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
         app = QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("ctreview")
     app.setOrganizationName("ctreview")
-    app.setApplicationDisplayName("ctreview")
+    QApplication.setApplicationDisplayName("ctreview")
     return app  # type: ignore[return-value]
 
 

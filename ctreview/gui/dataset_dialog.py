@@ -13,7 +13,7 @@ from collections import OrderedDict
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -84,10 +84,10 @@ class TileListModel(QAbstractListModel):
             self._levels = (float(lo), float(hi) if hi > lo else float(lo) + 1.0)
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt naming
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt naming
         return 0 if parent.isValid() or self.tset is None else len(self.tset)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or self.tset is None:
             return None
         i = index.row()
@@ -109,6 +109,7 @@ class TileListModel(QAbstractListModel):
             self._cache.move_to_end(i)
             return self._cache[i]
         lo, hi = self._levels
+        assert self.tset is not None  # only rows of a shown set are drawn
         tile = (self.tset.tile(i).astype(np.float32) - lo) / (hi - lo)
         pix = QPixmap.fromImage(gray_qimage((np.clip(tile, 0, 1) * 255).astype(np.uint8)))
         pix = pix.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
@@ -223,7 +224,7 @@ class DatasetDialog(QDialog):
             name.setFlags(name.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             name.setCheckState(Qt.CheckState.Checked if vol.accepted else Qt.CheckState.Unchecked)
             above = ", ".join(str(z) for z in vol.above) or "-"
-            cells = [name, str(vol.accepted), str(vol.refused), above, "…"]
+            cells: list[str | QTableWidgetItem] = [name, str(vol.accepted), str(vol.refused), above, "…"]
             for col, cell in enumerate(cells):
                 self.table.setItem(row, col, cell if isinstance(cell, QTableWidgetItem)
                                    else QTableWidgetItem(cell))
@@ -231,12 +232,14 @@ class DatasetDialog(QDialog):
 
     def checked_volume_ids(self) -> list[int]:
         return [vid for row, vid in enumerate(self.volume_ids)
-                if self.table.item(row, 0).checkState() == Qt.CheckState.Checked]
+                if (item := self.table.item(row, 0)) is not None and item.checkState() == Qt.CheckState.Checked]
 
     def set_checked(self, volume_ids: list[int]) -> None:
         for row, vid in enumerate(self.volume_ids):
             state = Qt.CheckState.Checked if vid in volume_ids else Qt.CheckState.Unchecked
-            self.table.item(row, 0).setCheckState(state)
+            item = self.table.item(row, 0)
+            if item is not None:
+                item.setCheckState(state)
 
     # -- export ----------------------------------------------------------------
     def _browse(self) -> None:

@@ -53,6 +53,6 @@ def check_display() -> None:
     try:
         ctypes.CDLL(str(plugin))  # resolves the plugin's system libraries, as Qt will
     except OSError as exc:
-        missing = str(exc).split(":")[1].strip() if str(exc).count(":") >= 2 else str(exc)
-        raise CtreviewError(None, f"Qt's X11 plugin cannot load ({missing}); install the X11 "
+        lost = str(exc).split(":")[1].strip() if str(exc).count(":") >= 2 else str(exc)
+        raise CtreviewError(None, f"Qt's X11 plugin cannot load ({lost}); install the X11 "
                                   f"libraries Qt needs (Debian/Ubuntu: apt install {XCB_PACKAGES})") from None

@@ -154,7 +154,9 @@ class OpenActions:
             # "<file> — ctreview": Qt appends the display name only to titles that do not end with it
             self.parent.setWindowTitle(f"{name} — ctreview")
             self.status_bar.showMessage(volume_status(volume, name), 12000)
-            settings_mod.add_recent(self.settings, self.loading or volume.path)
+            source = self.loading or volume.path
+            if source is not None:
+                settings_mod.add_recent(self.settings, source)
         elif isinstance(event, VolumeRegistered):
             self.session.attach(event.volume_id, event.decisions, event.run_id, event.scores)
             self.trust.after_registered(event.run_id)

@@ -145,6 +145,8 @@ class OrthoView(QWidget):
         Runs the plane reads (tasks ``"planes"`` and ``"plane_heat"``).
     """
 
+    cursor: PlaneCursor  # type: ignore[assignment]  # shadows a QWidget getter; GUI tests and key bindings use the name
+
     def __init__(self, session: ReviewSession, cursor: PlaneCursor, runner: Any,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -36,6 +36,8 @@ def _plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
 class ScorePlots(QWidget):
     """The z plot and the histogram, side by side."""
 
+    cursor: pg.InfiniteLine  # shadows a QWidget getter; GUI tests and key bindings use the name
+
     def __init__(self, session: ReviewSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session

@@ -58,6 +58,8 @@ class ScoringPanel(QWidget):
     cancel_requested()
     """
 
+    depth: QSpinBox  # type: ignore[assignment]  # shadows a QWidget getter; GUI tests and key bindings use the name
+
     run_requested = Signal(str, str)
     cancel_requested = Signal()
 

@@ -25,8 +25,8 @@ def recent_files(settings: QSettings) -> list[str]:
     """Return the recent files, newest first (missing ones included; the menu greys them)."""
     value = settings.value("recent_files", [])
     if isinstance(value, str):  # QSettings gives a lone string for a one-item list
-        value = [value]
-    return [str(v) for v in (value or [])]
+        return [value]
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
 
 
 def add_recent(settings: QSettings, path: str | Path) -> list[str]:

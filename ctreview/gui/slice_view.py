@@ -232,7 +232,7 @@ class SliceView(QWidget):
         part = getattr(roi, "part_bbox", None)
         inside = part is not None and part[0] <= k < part[3]
         self.outline.setPath(overlays.boxes_path(
-            [(part[1], part[2], part[4], part[5])] if inside and self.show_outline else []))
+            [(part[1], part[2], part[4], part[5])] if part is not None and inside and self.show_outline else []))
         slice_roi = roi.slices.get(k) if roi is not None else None
         boxes = score.boxes if score is not None else (slice_roi.boxes if slice_roi else [])
         self.roi_boxes.setPath(overlays.boxes_path(boxes if self.show_boxes else []))

@@ -107,6 +107,7 @@ class TrainDialog(QDialog):
 
     modelTrained = Signal(str)
     progressed = Signal(int)
+    width: QSpinBox  # type: ignore[assignment]  # shadows a QWidget getter; GUI tests and key bindings use the name
 
     def __init__(self, parent: QWidget | None = None, sets: Sequence[str | Path] = ()) -> None:
         super().__init__(parent)
@@ -121,8 +122,9 @@ class TrainDialog(QDialog):
         self._build()
         for s in sets:
             self.add_set(s)
-        if parent is not None and callable(getattr(parent, "refresh_models", None)):
-            self.modelTrained.connect(lambda _path: parent.refresh_models())
+        refresh = getattr(parent, "refresh_models", None)
+        if callable(refresh):
+            self.modelTrained.connect(lambda _path: refresh())
 
     # -- layout ----------------------------------------------------------------
     def _build(self) -> None:
@@ -217,7 +219,7 @@ class TrainDialog(QDialog):
         self._n_tiles += len(tset)
         if self.sets.count() == 1 and tset.tile_size:
             self.tile_size.setValue(int(tset.tile_size))
-            profiles = {r.get("profile") for r in tset.records} - {None}
+            profiles = {str(p) for r in tset.records if (p := r.get("profile"))}
             if len(profiles) == 1:
                 name = profiles.pop()
                 if self.profile.findText(name) < 0:
@@ -296,6 +298,7 @@ class TrainDialog(QDialog):
         self._t0 = time.monotonic()
         self._set_running(True)
         self._say("Reading the training sets…")
+        assert self.job is not None  # made above, or kept from the cancelled run being resumed
         self.job.start(resume=resume)
 
     def cancel(self) -> None:
