@@ -46,6 +46,10 @@ class SliceResult:
         ``paper`` over its own calibrated threshold (NaN when uncalibrated).
     maps : dict of str -> ndarray, each (y, x) float32
         A fused model's per-scorer maps, each over its own 1 % threshold (empty otherwise).
+    expected : ndarray, shape (y, x), float32, or None
+        What the model expected the slice to look like, in the scan's grey values
+        inside the ROI and 0 outside it (the AnoGAN's reconstruction), or None when
+        no scorer of the model draws one.
     """
 
     index: int
@@ -59,6 +63,7 @@ class SliceResult:
     paper: float = NAN
     paper_relative: float = NAN
     maps: dict[str, np.ndarray] = field(default_factory=dict)
+    expected: np.ndarray | None = None
 
     def summary(self) -> SliceScore:
         """Return what is kept of this result once its heatmap is stored elsewhere."""

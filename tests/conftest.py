@@ -37,3 +37,11 @@ def tiny_detector(tmp_path_factory) -> Path:
     from helpers_model import shared_tiny_detector
 
     return shared_tiny_detector(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def tiny_anogan_detector(tmp_path_factory) -> Path:
+    """Folder of a tiny fused model with the conditioned AnoGAN scorer (it draws the expected slices)."""
+    from helpers_model import shared_tiny_anogan_detector
+
+    return shared_tiny_anogan_detector(tmp_path_factory)

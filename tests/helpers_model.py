@@ -139,6 +139,15 @@ def shared_tiny_detector(tmp_path_factory) -> Path:
     return _SHARED["detector"]
 
 
+def shared_tiny_anogan_detector(tmp_path_factory) -> Path:
+    """A tiny fused model with the conditioned AnoGAN scorer too, trained once per test session."""
+    if "anogan-detector" not in _SHARED:
+        data = shared_tiny_data(tmp_path_factory)
+        _SHARED["anogan-detector"] = train_tiny_detector([data], data.parent / "anogan-detector",
+                                                         scorers=("features", "head", "anogan"))
+    return _SHARED["anogan-detector"]
+
+
 def drain(stream):
     """Run a scoring stream to its end; return ``(results, summary)``."""
     from ctreview.progress import drain as run

@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
             "Left": lambda: session.set_current(session.current - 1),
             "R": self.planes.fit_views, "N": review.focus_note, "Escape": self.escape,
             "H": lambda: self.layer_actions["heatmap"].toggle(),
+            "E": lambda: self.layer_actions["expected"].toggle(),
             "B": review.toggle_boxes,
             "D": lambda: defects.step_defect(1), "Shift+D": lambda: defects.step_defect(-1),
             "Shift+A": lambda: defects.decide_defect("accept"), "Shift+F": lambda: defects.decide_defect("flag"),

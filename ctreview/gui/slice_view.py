@@ -93,7 +93,7 @@ class SliceView(QWidget):
         self._setting_levels = False
         self.heat_opacity, self.heat_threshold = 0.7, 0.3
         self.show_heatmap = self.show_outline = self.show_boxes = True
-        self.show_tiles = False
+        self.show_tiles = self.show_expected = False
         self.heat_cmap = "red"
         self.preset = next(iter(PRESETS))
         self._heat_scale = 0.0
@@ -202,13 +202,16 @@ class SliceView(QWidget):
         if volume is None:
             return
         self._image = volume.slice(k)
+        shown, note = self._image, ""
+        if self.show_expected:
+            shown, note = expected_view(self._image, self.session.expected(k))
         levels = self.image_item.getLevels() if self.image_item.image is not None else None
-        self.image_item.setImage(self._image, autoLevels=levels is None, levels=levels)
+        self.image_item.setImage(shown, autoLevels=levels is None, levels=levels)
         if self.slider.value() != k:
             self.slider.blockSignals(True)
             self.slider.setValue(k)
             self.slider.blockSignals(False)
-        self.slice_label.setText(f"z {k} / {len(volume) - 1}")
+        self.slice_label.setText(f"z {k} / {len(volume) - 1}{note}")
         self._draw_heatmap(k)
         self._draw_boxes(k)
 
@@ -325,9 +328,11 @@ class SliceView(QWidget):
         self.viewbox.setRange(xRange=(x - half_w, x + half_w), yRange=(y - half_h, y + half_h), padding=0)
 
     def set_layer(self, name: str, visible: bool) -> None:
-        """Toggle ``"heatmap"``, ``"outline"``, ``"boxes"`` or ``"tiles"``."""
+        """Toggle ``"heatmap"``, ``"outline"``, ``"boxes"``, ``"tiles"`` or ``"expected"`` (the slice shown)."""
         setattr(self, f"show_{name}", bool(visible))
-        if self.session.volume is not None:
+        if name == "expected":
+            self.refresh()
+        elif self.session.volume is not None:
             self._draw_heatmap(self.session.current)
             self._draw_boxes(self.session.current)
 
@@ -365,3 +370,13 @@ class SliceView(QWidget):
         if heat is not None:
             text += f"   |   heat {float(heat[iy, ix]):.3g}"
         return text
+
+
+def expected_view(image: np.ndarray, expected: np.ndarray | None) -> tuple[np.ndarray, str]:
+    """The slice with the model's expected part in place of the scan's, and the label's note.
+
+    ``expected`` is 0 outside the ROI, where the scan itself is shown.
+    """
+    if expected is None or expected.shape != image.shape:
+        return image, "  ·  expected: none for this slice"
+    return np.where(expected != 0, expected, image).astype(np.float32), "  ·  EXPECTED"

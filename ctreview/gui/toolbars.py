@@ -17,6 +17,8 @@ LAYERS = (  # name, toolbar text, tooltip: the colours are those of overlays.OVE
     ("outline", "Outline", "Show the part outline, cyan dashed (B)"),
     ("boxes", "ROI", "Show the regions of interest the model scores, orange boxes (B)"),
     ("tiles", "Tiles", "Show the tiles the model looks at, grey dotted"),
+    ("expected", "Expected", "Show the slice the model expected (its reconstruction) inside the ROI, "
+                             "in place of the scan (E)"),
 )
 
 

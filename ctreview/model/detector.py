@@ -152,6 +152,21 @@ class Detector:
         for scorer in self.scorers.values():
             scorer.configure(options)
 
+    EXPECTING = ("atlas", "anogan")
+    """Scorers asked, in this order, for the slice they expected (:meth:`expected`)."""
+
+    def expected(self, index: int) -> np.ndarray | None:
+        """The crop ``(y, x)`` the model expected for slice ``index`` in the last :meth:`score`, or None.
+
+        Raw grey values; the first of :attr:`EXPECTING` that draws one gives it.
+        """
+        for name in self.EXPECTING:
+            draw = getattr(self.scorers.get(name), "expected", None)
+            image = draw(index) if callable(draw) else None
+            if image is not None:
+                return np.asarray(image, np.float32)
+        return None
+
     def slice_values(self, index: int) -> dict[str, float]:
         """What the scorers measured of slice ``index`` besides their maps, in the last :meth:`score` call."""
         values: dict[str, float] = {}

@@ -129,6 +129,10 @@ class Scorer(Protocol):
     ``configure`` takes a run's options before it scores; ``slice_values``
     gives what a scorer measured of a slice besides its map in the last
     ``maps`` call (the AnoGAN's paper score), ``{}`` when nothing.
+
+    A scorer that models the slice itself may also have ``expected(index)``:
+    the crop it expected, in raw grey values (its reconstruction), from the
+    last ``maps`` call, or None (:meth:`Detector.expected` asks for it).
     """
 
     name: str

@@ -1,5 +1,8 @@
 """Slice pictures for reports: grey slice, red heatmap, ROI and best-tile boxes, as PNG bytes.
 
+Where the model drew the slice it expected, a flagged slice is shown as the
+seeds' figure: scan | expected | anomaly (the scan with its heatmap in red).
+
 Drawn with NumPy and PIL only (no GUI), so reports can be written headless
 and from a worker thread.
 """
@@ -51,6 +54,65 @@ def overlay(image: np.ndarray, heatmap: np.ndarray | None) -> np.ndarray:
     return np.clip(rgb, 0, 255).astype(np.uint8)
 
 
+def png_aspect(png: bytes) -> float:
+    """Width over height of a PNG picture."""
+    with Image.open(io.BytesIO(png)) as picture:
+        return picture.width / max(1, picture.height)
+
+
+def triptych_png(image: np.ndarray, expected: np.ndarray, heatmap: np.ndarray | None, boxes: list,
+                 tile_box: tuple | None, *, size: int = 480) -> bytes:
+    """Scan | expected | anomaly side by side, labelled, as PNG bytes (each panel as :func:`slice_png`).
+
+    ``expected`` is the slice the model expected, 0 outside the ROI (the scan
+    shows there); all three panels share the scan's grey window.
+    """
+    scan = np.asarray(image, np.float32)
+    drawn = np.where(np.asarray(expected) != 0, expected, scan) if expected.shape == scan.shape else scan
+    lo, hi = _window_of(scan)
+    panels = [_picture(_grey(scan, lo, hi), boxes, tile_box, size),
+              _picture(_grey(drawn, lo, hi), [], None, size),
+              _picture(overlay(scan, heatmap), boxes, tile_box, size)]
+    gap = max(4, size // 60)
+    out = Image.new("RGB", (sum(p.width for p in panels) + 2 * gap, max(p.height for p in panels)), (255, 255, 255))
+    x = 0
+    for picture, label in zip(panels, ("scan", "expected", "anomaly")):
+        out.paste(picture, (x, 0))
+        ImageDraw.Draw(out).text((x + gap, gap), label, fill=(255, 255, 0))
+        x += picture.width + gap
+    buffer = io.BytesIO()
+    out.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _window_of(image: np.ndarray, low: float = 1.0, high: float = 99.5) -> tuple[float, float]:
+    finite = image[np.isfinite(image)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = np.percentile(finite[:: max(1, finite.size // 250_000)], [low, high])
+    return float(lo), float(hi if hi > lo else lo + 1.0)
+
+
+def _grey(image: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    grey = np.clip((np.nan_to_num(image, nan=lo) - lo) / (hi - lo), 0.0, 1.0) * 255
+    return np.repeat(grey.astype(np.uint8)[..., None], 3, axis=2)
+
+
+def _picture(rgb: np.ndarray, boxes: list, tile_box: tuple | None, size: int) -> Image.Image:
+    """An RGB array scaled to ``size`` on its longer side, with the ROI (cyan) and best-tile (yellow) boxes."""
+    ny, nx = rgb.shape[:2]
+    scale = size / max(ny, nx)
+    picture = Image.fromarray(rgb, "RGB")
+    resample = Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.BOX
+    picture = picture.resize((max(1, round(nx * scale)), max(1, round(ny * scale))), resample)
+    draw = ImageDraw.Draw(picture)
+    width = max(2, size // 240)
+    for colour, box_list in ((ROI_COLOUR, boxes or []), (TILE_COLOUR, [tile_box] if tile_box else [])):
+        for y0, x0, y1, x1 in box_list:
+            draw.rectangle([x0 * scale, y0 * scale, x1 * scale - 1, y1 * scale - 1], outline=colour, width=width)
+    return picture
+
+
 def slice_png(image: np.ndarray, heatmap: np.ndarray | None, boxes: list,
               tile_box: tuple | None, *, size: int = 480) -> bytes:
     """Render one slice for a report and return it as PNG bytes.
@@ -68,19 +130,7 @@ def slice_png(image: np.ndarray, heatmap: np.ndarray | None, boxes: list,
     size : int
         Length in pixels of the picture's longer side (scaled up or down).
     """
-    rgb = overlay(image, heatmap)
-    ny, nx = rgb.shape[:2]
-    scale = size / max(ny, nx)
-    picture = Image.fromarray(rgb, "RGB")
-    new_size = (max(1, round(nx * scale)), max(1, round(ny * scale)))
-    resample = Image.Resampling.NEAREST if scale >= 1 else Image.Resampling.BOX
-    picture = picture.resize(new_size, resample)
-    draw = ImageDraw.Draw(picture)
-    width = max(2, size // 240)
-    for colour, box_list in ((ROI_COLOUR, boxes or []), (TILE_COLOUR, [tile_box] if tile_box else [])):
-        for y0, x0, y1, x1 in box_list:
-            draw.rectangle([x0 * scale, y0 * scale, x1 * scale - 1, y1 * scale - 1],
-                           outline=colour, width=width)
+    picture = _picture(overlay(image, heatmap), boxes, tile_box, size)
     out = io.BytesIO()
     picture.save(out, format="PNG", compress_level=1)  # speed over bytes: the PDF recompresses
     return out.getvalue()

@@ -29,6 +29,7 @@ from ctreview import __version__
 from ctreview.report.data import ReportData, clean_path, clean_text
 from ctreview.report.defects_pdf import defect_story
 from ctreview.report.flow import no_orphans
+from ctreview.report.images import png_aspect
 from ctreview.report.plot import score_plot
 
 FONT, FONT_BOLD = "CtreviewVera", "CtreviewVeraBold"
@@ -179,18 +180,24 @@ def _flagged_block(row: dict, png: bytes | None, data: ReportData, st: dict) -> 
                ("Decided at", f"{row['decided_at'][:19]} UTC"), ("Note", _short(row["note"], 800) or "–")]
     table = Table([(k, _p(v, st["body"])) for k, v in details], colWidths=[26 * mm, 60 * mm],
                   style=GRID)
+    wide = png is not None and png_aspect(png) > 2.0  # scan | expected | anomaly: the page's width
     if png is not None:
-        picture = Image(io.BytesIO(png), width=82 * mm, height=82 * mm, kind="proportional")
+        side = 174 * mm if wide else 82 * mm
+        picture = Image(io.BytesIO(png), width=side, height=82 * mm, kind="proportional")
     else:
         picture = _p("(slice image not available)", st["body"])
     history = [("When (UTC)", "Reviewer", "Decision", "Note")] + [
         (h["decided_at"][:19].replace("T", " "), _p(h["reviewer"], st["body"]),
          h["status"] + (" (undo)" if h["undo"] else ""), _p(_short(h["note"], 400), st["body"]))
         for h in row["history"]]
+    caption = _p("Scan | expected: the slice the model expected (its reconstruction) | anomaly: the scan "
+                 "with its heatmap in red", st["body"])
+    top = [picture, caption, Spacer(1, 2 * mm), table] if wide else [
+        Table([(picture, table)], colWidths=[86 * mm, 88 * mm],
+              style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))]
     return KeepTogether([
         _p(f"Slice {row['slice']}", st["h2"]),
-        Table([(picture, table)], colWidths=[86 * mm, 88 * mm],
-              style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")])),
+        *top,
         Spacer(1, 2 * mm),
         Table(history, colWidths=[34 * mm, 30 * mm, 24 * mm, 86 * mm], style=no_orphans(GRID, len(history)),
               repeatRows=1),

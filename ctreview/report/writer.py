@@ -14,7 +14,7 @@ from ctreview.progress import Progress, StopFlag, drain
 from ctreview.report._output import atomic_output
 from ctreview.report.data import ReportData, clean_path, collect
 from ctreview.report.defects import defect_planes, defects_csv_path, flagged_defects, write_defects_csv
-from ctreview.report.images import slice_png
+from ctreview.report.images import slice_png, triptych_png
 from ctreview.report.pdf import write_pdf
 from ctreview.report.tables import write_csv, write_json
 
@@ -129,7 +129,9 @@ def _pictures(workspace: Workspace, data: ReportData, volume: VolumeLike | None,
                 images[index] = None
                 continue
             heatmap = workspace.heatmap(data.run["id"], index)
-            images[index] = slice_png(image, heatmap, row["boxes"], row["tile_box"])
+            expected = workspace.expected(data.run["id"], index)
+            images[index] = (slice_png(image, heatmap, row["boxes"], row["tile_box"]) if expected is None else
+                             triptych_png(image, expected, heatmap, row["boxes"], row["tile_box"]))
         for defect in flagged_defects(data.defects):
             yield step(f"defect {defect['id']}")
             if source is not None:

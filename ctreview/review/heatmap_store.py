@@ -1,7 +1,8 @@
 """On-disk cache of a run's heatmaps, so reopening a volume does not re-score.
 
 Layout: ``<workspace>.heatmaps/<run_id>/<slice:06d>.npz``, one NumPy archive
-per slice. The heatmap is for display (ranking uses the stored scores), so it
+per slice (and ``<run_id>/expected/<slice:06d>.npz`` for the slices the model
+expected, stored alike). The heatmap is for display (ranking uses the stored scores), so it
 is stored small: cropped to its non-zero box (it is zero outside the ROI) and
 quantised to 8 bits between ``min(0, heatmap.min())`` and its maximum, which
 keeps every value within 0.2 % of the slice's value span, and zero exact for
@@ -68,13 +69,20 @@ class HeatmapStore:
     ----------
     root : Path
         The cache folder (see :func:`cache_dir_for`); created on first write.
+    kind : str
+        ``""`` for the heatmaps; another name keeps other per-slice images of a
+        run (``"expected"``) in a subfolder of the run's, so they go with it.
     """
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, kind: str = "") -> None:
+        self.root, self.kind = root, kind
+
+    def _folder(self, run_id: int) -> Path:
+        folder = self.root / str(int(run_id))
+        return folder / self.kind if self.kind else folder
 
     def _file(self, run_id: int, index: int) -> Path:
-        return self.root / str(int(run_id)) / f"{int(index):06d}.npz"
+        return self._folder(run_id) / f"{int(index):06d}.npz"
 
     def put(self, run_id: int, index: int, heatmap: np.ndarray) -> None:
         """Store the (y, x) heatmap of one slice, replacing an older one."""
@@ -106,11 +114,11 @@ class HeatmapStore:
 
     def drop_run(self, run_id: int) -> None:
         """Delete every cached heatmap of one run (e.g. a reused run id)."""
-        shutil.rmtree(self.root / str(int(run_id)), ignore_errors=True)
+        shutil.rmtree(self._folder(run_id), ignore_errors=True)
 
     def slices(self, run_id: int) -> list[int]:
         """Return the slice indices cached for a run, ascending."""
-        folder = self.root / str(int(run_id))
+        folder = self._folder(run_id)
         if not folder.is_dir():
             return []
         return sorted(int(p.stem) for p in folder.glob("[0-9]*.npz"))

@@ -123,6 +123,8 @@ class ReviewState:
         self.heatmaps = RecentHeatmaps()
         # a fused model's scorers' own maps, from the live run only (the workspace keeps the fused map)
         self.scorer_maps: dict[str, RecentHeatmaps] = {}
+        # the slices the model expected (its reconstruction), from the live run; the workspace keeps them too
+        self.expected_images = RecentHeatmaps(SCORER_MAP_BUDGET)
         self.shown_map = FUSED
         self.threshold = 1.0
         self.current = 0
@@ -135,6 +137,7 @@ class ReviewState:
         self.run_id, self.roi, self.roi_model, self.value_range = None, None, None, None
         self.scores.clear()
         self.heatmaps.clear()
+        self.expected_images.clear()
         self._drop_scorer_maps()
         self._undo.clear()
         self.decisions = {}
@@ -164,6 +167,7 @@ class ReviewState:
         self.run_id = run_id
         self.scores.clear()
         self.heatmaps.clear()
+        self.expected_images.clear()
         self._drop_scorer_maps()
         self.scores_reset.emit()
 
@@ -173,6 +177,8 @@ class ReviewState:
         for result in results:
             self.scores[result.index] = result.summary()
             self.heatmaps.put(result.index, result.heatmap)
+            if result.expected is not None:
+                self.expected_images.put(result.index, result.expected)
             for name, m in (result.maps or {}).items():
                 self.scorer_maps.setdefault(name, RecentHeatmaps(SCORER_MAP_BUDGET)).put(result.index, m)
             changed.append(result.index)
@@ -211,6 +217,18 @@ class ReviewState:
             if heatmap is not None:
                 self.heatmaps.put(index, heatmap)
                 return self.heatmaps.get(index)
+        return None
+
+    def expected(self, index: int) -> np.ndarray | None:
+        """The ``(y, x)`` slice the model expected at ``index`` (grey values, 0 outside the ROI), or None."""
+        cached = self.expected_images.get(index)
+        if cached is not None or index not in self.scores:
+            return cached
+        if self.workspace is not None and self.run_id is not None:
+            image = self.workspace.expected(self.run_id, index)
+            if image is not None:
+                self.expected_images.put(index, image)
+            return image
         return None
 
     def ranked(self) -> list[int]:

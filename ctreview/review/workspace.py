@@ -77,6 +77,7 @@ class Workspace(_DecisionsMixin):
         check_and_migrate(self.path)
         self._db = _Connections(self.path)
         self.heatmaps = HeatmapStore(cache_dir_for(self.path))
+        self.expected_images = HeatmapStore(cache_dir_for(self.path), "expected")
         self.recovered_from: Path | None = None
 
     @classmethod
@@ -234,6 +235,8 @@ class Workspace(_DecisionsMixin):
             for result in batch:
                 if result.heatmap is not None and result.heatmap.size:
                     self.heatmaps.put(run_id, result.index, result.heatmap)
+                if result.expected is not None and result.expected.size:
+                    self.expected_images.put(run_id, result.index, result.expected)
             rows = [_score_row(run_id, r.summary()) for r in batch]
             with self._db.write() as conn:
                 conn.executemany(
@@ -329,6 +332,10 @@ class Workspace(_DecisionsMixin):
     def heatmap(self, run_id: int, slice: int) -> np.ndarray | None:
         """Return the cached (y, x) float32 heatmap of a slice, or None."""
         return self.heatmaps.get(run_id, slice)
+
+    def expected(self, run_id: int, slice: int) -> np.ndarray | None:
+        """Return the (y, x) float32 slice the run's model expected (0 outside the ROI), or None."""
+        return self.expected_images.get(run_id, slice)
 
     def session(self, volume_id: int) -> Session:
         """Return the latest run's scores and the current decisions of a volume."""

@@ -28,7 +28,7 @@ def tile_window(tile_size: int) -> np.ndarray:
 
 
 def stitch(maps: np.ndarray, tiles: list[tuple[int, int]], shape: tuple[int, int],
-           mask: np.ndarray | None = None, sigma: float = 1.0) -> np.ndarray:
+           mask: np.ndarray | None = None, sigma: float = 1.0, floor: float = EDGE_FLOOR) -> np.ndarray:
     """Blend overlapping tile maps into one slice map.
 
     Each pixel is the average of the tiles covering it, weighted by
@@ -50,6 +50,9 @@ def stitch(maps: np.ndarray, tiles: list[tuple[int, int]], shape: tuple[int, int
         ROI mask; the result is zero outside it.
     sigma : float
         Light Gaussian smoothing (pixels).
+    floor : float
+        :data:`EDGE_FLOOR` for anomaly maps; 0 blends images (a reconstruction)
+        without fading the border of the tiled area.
 
     Returns
     -------
@@ -64,7 +67,7 @@ def stitch(maps: np.ndarray, tiles: list[tuple[int, int]], shape: tuple[int, int
         acc[y:y + h, x:x + w] += m[:h, :w] * window[:h, :w]
         weight[y:y + h, x:x + w] += window[:h, :w]
     # where one tile alone covers its own border, fade it out instead of showing its least reliable pixels
-    heat = np.divide(acc, np.maximum(weight, EDGE_FLOOR), out=np.zeros_like(acc), where=weight > 0)
+    heat = np.divide(acc, np.maximum(weight, floor), out=np.zeros_like(acc), where=weight > 0)
     if sigma > 0:
         from scipy.ndimage import gaussian_filter  # imported here: the command line starts faster
 

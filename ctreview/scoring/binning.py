@@ -135,6 +135,7 @@ def expand(result: SliceResult, roi: RoiResult, factors: tuple[int, int],
         return []
     heat = _upsample(result.heatmap, bxy, shape)
     maps = {name: _upsample(m, bxy, shape) for name, m in result.maps.items()}
+    expected = None if result.expected is None else _upsample(result.expected, bxy, shape)
     y0, x0, y1, x1 = (int(v) * bxy for v in result.tile_box)
     unit = result.score / result.relative if result.relative > 0 else 1.0  # the threshold: tiles in score units
     out = []
@@ -146,7 +147,8 @@ def expand(result: SliceResult, roi: RoiResult, factors: tuple[int, int],
         tiles = np.array([h[y:y + t, x:x + t].max(initial=0.0) * unit for y, x in sroi.tiles], np.float32)
         out.append(replace(result, index=k, tile_box=(y0, x0, min(y1, shape[0]), min(x1, shape[1])),
                            boxes=list(sroi.boxes), heatmap=h, tile_scores=tiles,
-                           maps={n: np.where(inside, m, 0.0).astype(np.float32) for n, m in maps.items()}))
+                           maps={n: np.where(inside, m, 0.0).astype(np.float32) for n, m in maps.items()},
+                           expected=None if expected is None else np.where(inside, expected, 0.0).astype(np.float32)))
     return out
 
 

@@ -72,5 +72,7 @@ def _result(volume: VolumeLike, roi: RoiResult, detector: Detector, inp: SliceIn
     maps = {name: _paste(m, inp, shape) for name, m in scaled.items()}
     # the AnoGAN scorer's paper score (summed over the slice's tiles), beside the fused map statistic
     paper = detector.slice_values(inp.index).get("anogan_paper", float("nan"))
+    drawn = detector.expected(inp.index)
+    expected = None if drawn is None else _paste(drawn, inp, shape)
     return SliceResult(inp.index, relative * threshold, relative, (y0, x0, y0 + t, x0 + t), list(sroi.boxes),
-                       full, tile_scores, "fast", paper=paper, maps=maps)
+                       full, tile_scores, "fast", paper=paper, maps=maps, expected=expected)

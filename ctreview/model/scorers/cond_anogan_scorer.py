@@ -66,6 +66,7 @@ class CondAnoganScorer:
         self.run = RunOptions()
         self.warnings: list[str] = []
         self._values: dict[int, dict[str, float]] = {}
+        self._expected: dict[int, np.ndarray] = {}
 
     @property
     def depth(self) -> int:
@@ -78,6 +79,10 @@ class CondAnoganScorer:
     def slice_values(self, index: int) -> dict[str, float]:
         return dict(self._values.get(int(index), {}))
 
+    def expected(self, index: int) -> np.ndarray | None:
+        """The reconstruction ``G(z, c)`` of slice ``index``'s crop from the last :meth:`maps`, raw grey values."""
+        return self._expected.get(int(index))
+
     def _normalise(self, stacks: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         lo, hi = self.window
         t = torch.as_tensor(np.nan_to_num(np.asarray(stacks, np.float32), nan=lo))
@@ -88,9 +93,14 @@ class CondAnoganScorer:
 
     def score_stacks(self, stacks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Residuals ``(n, T, T)`` and paper scores ``(n,)`` of tile stacks ``(n, 1 + K, T, T)`` (raw grey values)."""
+        residuals, papers, _ = self.reconstruct(stacks)
+        return residuals, papers
+
+    def reconstruct(self, stacks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`score_stacks`, and the generated tiles ``(n, T, T)`` in raw grey values."""
         lam = self.lam if self.run.lam is None else float(self.run.lam)
         size = self.batch_size if self.run.batch_size is None else int(self.run.batch_size)
-        residuals, papers = [], []
+        residuals, papers, generated = [], [], []
         for start in range(0, len(stacks), max(1, size)):
             x, c = self._normalise(stacks[start:start + size])
             with torch.inference_mode():
@@ -106,19 +116,23 @@ class CondAnoganScorer:
                                       self.discriminator.features(g, c), lam)
                 residuals.append((x - g).abs()[:, 0].float().cpu().numpy())
                 papers.append(loss.detach().float().cpu().numpy())
+                generated.append(g[:, 0].float().cpu().numpy())
         t = self.generator.config.tile_size
         if not residuals:
-            return np.zeros((0, t, t), np.float32), np.zeros(0, np.float32)
-        return np.concatenate(residuals), np.concatenate(papers)
+            empty = np.zeros((0, t, t), np.float32)
+            return empty, np.zeros(0, np.float32), empty
+        lo, hi = self.window
+        grey = lo + (np.concatenate(generated) + 1.0) * np.float32((hi - lo) / 2.0)  # undo _normalise
+        return np.concatenate(residuals), np.concatenate(papers), grey.astype(np.float32)
 
     def maps(self, inputs: Sequence[SliceInput]) -> list[np.ndarray]:
         t = self.generator.config.tile_size
         cut = [_stack_tiles(inp.stack_of(self.offsets), inp.tiles, t) for inp in inputs]
         counts = [len(c) for c in cut]
         stacks = np.concatenate(cut) if cut else np.zeros((0, 1 + len(self.offsets), t, t), np.float32)
-        residuals, papers = self.score_stacks(stacks)
+        residuals, papers, generated = self.reconstruct(stacks)
         out, start = [], 0
-        self._values = {}
+        self._values, self._expected = {}, {}
         for inp, n in zip(inputs, counts):
             part = slice(start, start + n)
             start += n
@@ -127,6 +141,8 @@ class CondAnoganScorer:
                 continue
             out.append(stitch(residuals[part], inp.tiles, inp.image.shape, inp.mask, sigma=self.sigma))
             self._values[inp.index] = {"anogan_paper": float(papers[part].sum())}
+            self._expected[inp.index] = stitch(generated[part], inp.tiles, inp.image.shape, inp.mask, sigma=0,
+                                                 floor=0.0)
         return out
 
     def state(self) -> dict[str, torch.Tensor]:

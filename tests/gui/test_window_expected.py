@@ -1,0 +1,32 @@
+"""E shows the slice the model expected (the AnoGAN's reconstruction) in place of the scan, and back."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from tests.gui.gui_helpers import open_and_wait
+
+
+def test_e_swaps_the_scan_for_the_expected_slice_inside_the_roi(qtbot, window, tiny_data, tiny_anogan_detector):
+    window._model_hint = str(tiny_anogan_detector)
+    window.refresh_models()
+    open_and_wait(qtbot, window, tiny_data / "transformer_defect_000.tif")
+    with qtbot.waitSignal(window.runner.finished, timeout=120000, check_params_cb=lambda name: name == "score"):
+        window.start_scoring(window.scoring.model_path(), "fast")
+    k = max(window.session.scores, key=lambda i: window.session.scores[i].relative)
+    window.session.set_current(k)
+    scan = np.asarray(window.view.image_item.image, np.float32).copy()
+    expected = window.session.expected(k)
+    assert expected is not None and (expected != 0).any()
+
+    qtbot.keyClick(window, Qt.Key.Key_E)
+    assert window.layer_actions["expected"].isChecked()
+    shown = np.asarray(window.view.image_item.image, np.float32)
+    inside = expected != 0
+    np.testing.assert_allclose(shown[inside], expected[inside], rtol=1e-5)
+    np.testing.assert_array_equal(shown[~inside], scan[~inside])  # the scan around the ROI
+    assert "EXPECTED" in window.view.slice_label.text()
+
+    qtbot.keyClick(window, Qt.Key.Key_E)
+    np.testing.assert_array_equal(np.asarray(window.view.image_item.image, np.float32), scan)
+    assert "EXPECTED" not in window.view.slice_label.text()
