@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 ROI_COLOUR = (0, 200, 255)      # cyan: does not read as "anomaly"
 TILE_COLOUR = (255, 230, 0)     # yellow: the best-scoring tile
@@ -75,14 +75,22 @@ def triptych_png(image: np.ndarray, expected: np.ndarray, heatmap: np.ndarray | 
               _picture(overlay(scan, heatmap), boxes, tile_box, size)]
     gap = max(4, size // 60)
     out = Image.new("RGB", (sum(p.width for p in panels) + 2 * gap, max(p.height for p in panels)), (255, 255, 255))
-    x = 0
+    x, font = 0, _font(max(12, size // 20))
     for picture, label in zip(panels, ("scan", "expected", "anomaly")):
         out.paste(picture, (x, 0))
-        ImageDraw.Draw(out).text((x + gap, gap), label, fill=(255, 255, 0))
+        ImageDraw.Draw(out).text((x + gap, gap), label, fill=(255, 255, 0), font=font)
         x += picture.width + gap
     buffer = io.BytesIO()
     out.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """PIL's own font at ``size`` pixels (Pillow >= 10.1 scales it; older ones have one size)."""
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:
+        return ImageFont.load_default()
 
 
 def _window_of(image: np.ndarray, low: float = 1.0, high: float = 99.5) -> tuple[float, float]:
