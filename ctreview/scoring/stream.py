@@ -113,6 +113,8 @@ def summarise(volume: VolumeLike, roi: RoiResult, model: AnomalyModel | Detector
     if isinstance(model, Detector):
         kinds: dict = {"scorers": sorted(model.scorers), "fusion": model.fusion.rule}
         thresholds = {"fused": model.fusion.threshold, **model.fusion.scales}
+        if model.fusion.slice_threshold is not None:
+            thresholds["slice"] = model.fusion.slice_threshold
     else:
         kinds = {"scorers": ["anogan"], "fusion": None}
         thresholds = {"fast": model.threshold_for("fast"), "search": model.threshold_for("anogan")}
