@@ -12,6 +12,7 @@ holdout set is for the final side-by-side (``--rules report``). Results: bench/r
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable
@@ -75,60 +76,65 @@ def weighted(w: dict[str, float]) -> Callable[[Maps], np.ndarray]:
 
 
 def top_mean(k: int) -> Callable[[np.ndarray], float]:
-    return lambda v: float(np.sort(v)[-k:].mean()) if v.size else 0.0
+    return lambda v: float(np.partition(v, v.size - k)[-k:].mean()) if v.size > k else float(v.mean())
 
 
-MEAN2 = weighted({"features": 1, "head": 1})
-W = {a: weighted({"features": 1, "head": 1, "anogan": a}) for a in (0.1, 0.25, 0.5, 1.0)}
-MAX = top_mean(1)
+@functools.cache  # one function per weight: pixel AUROCs are kept per function
+def mean_with(anogan: float) -> Callable[[Maps], np.ndarray]:
+    """The weighted mean of the three scaled maps, features and head 1, the AnoGAN ``anogan``."""
+    return weighted({"features": 1, "head": 1, "anogan": anogan}) if anogan else weighted({"features": 1, "head": 1})
 
-# name -> (pixel map, slice map, slice statistic); the slice map is None when it is the pixel map
-Rule = tuple[Callable[[Maps], np.ndarray], Callable[[Maps], np.ndarray] | None, Callable[[np.ndarray], float]]
+
+def per_scorer_mean(anogan: float) -> Callable[[Maps], np.ndarray]:
+    """A stand-in map whose max is the weighted mean of each scorer's own slice maximum (each on its 1 % scale)."""
+    w = {"features": 1.0, "head": 1.0, "anogan": anogan}
+    return lambda m: np.asarray([sum(v * float(m[k].max(initial=0.0)) for k, v in w.items()) / sum(w.values())])
+
+
+ALONE = lambda m: m["anogan"]  # noqa: E731
+# name -> (pixel map, slice map, top pixels averaged for the slice score)
+Rule = tuple[Callable[[Maps], np.ndarray], Callable[[Maps], np.ndarray], int]
 RULES: dict[str, Rule] = {
-    "without AnoGAN: mean of features, head": (MEAN2, None, MAX),
-    "AnoGAN alone: max of its map": (lambda m: m["anogan"], None, MAX),
-    "mean of the three": (W[1.0], None, MAX),
-    "weighted mean, AnoGAN 0.25 (old default)": (W[0.25], None, MAX),
-    "weighted mean, AnoGAN 0.5": (W[0.5], None, MAX),
-    "weighted mean, AnoGAN 0.1": (W[0.1], None, MAX),
-    "pixel: AnoGAN 0.5; slice: max of AnoGAN 0.1": (W[0.5], W[0.1], MAX),
-    "pixel: AnoGAN 0.5; slice: max of AnoGAN 0.25": (W[0.5], W[0.25], MAX),
-    "pixel: AnoGAN 1; slice: max of AnoGAN 0.25": (W[1.0], W[0.25], MAX),
+    "without AnoGAN: mean of features, head": (mean_with(0), mean_with(0), 1),
+    "AnoGAN alone: max of its map": (ALONE, ALONE, 1),
+    "mean of the three": (mean_with(1), mean_with(1), 1),
+    "weighted mean, AnoGAN 0.5": (mean_with(0.5), mean_with(0.5), 1),
+    "weighted mean, AnoGAN 0.25 (old default)": (mean_with(0.25), mean_with(0.25), 1),
+    "weighted mean, AnoGAN 0.1": (mean_with(0.1), mean_with(0.1), 1),
 }
+for _a in (0.05, 0.1, 0.15, 0.25):
+    RULES[f"pixel: AnoGAN 0.5; slice: max of AnoGAN {_a}" + (" (new default)" if _a == 0.1 else "")] = (
+        mean_with(0.5), mean_with(_a), 1)
 for _k in (4, 16, 64):
-    for _a in (0.25, 0.5, 1.0):
-        RULES[f"pixel: AnoGAN 0.5; slice: top-{_k} mean of AnoGAN {_a}"] = (W[0.5], W[_a], top_mean(_k))
-    RULES[f"without AnoGAN, slice: top-{_k} mean"] = (MEAN2, None, top_mean(_k))
-
-
-def per_scorer_mean(weights: dict[str, float]) -> Rule:
-    """Slice score: the weighted mean of each scorer's own slice maximum (each already on its 1 % scale)."""
-    total = sum(weights.values())
-
-    def stat_maps(m: Maps) -> np.ndarray:  # a stand-in map whose max is the statistic
-        return np.asarray([sum(w * float(m[k].max(initial=0.0)) for k, w in weights.items()) / total])
-    return (W[0.5], stat_maps, MAX)
-
-
+    RULES[f"without AnoGAN, slice: top-{_k} mean"] = (mean_with(0), mean_with(0), _k)
+    for _a in (0.1, 0.25, 0.5, 1.0):
+        RULES[f"pixel: AnoGAN 0.5; slice: top-{_k} mean of AnoGAN {_a}"] = (mean_with(0.5), mean_with(_a), _k)
 for _a in (0.25, 0.5, 1.0):
-    RULES[f"pixel: AnoGAN 0.5; slice: mean of per-scorer maxima, AnoGAN {_a}"] = per_scorer_mean(
-        {"features": 1, "head": 1, "anogan": _a})
+    RULES[f"pixel: AnoGAN 0.5; slice: mean of per-scorer maxima, AnoGAN {_a}"] = (
+        mean_with(0.5), per_scorer_mean(_a), 1)
+RULES["pixel: AnoGAN 1; slice: max of AnoGAN 0.1"] = (mean_with(1.0), mean_with(0.1), 1)
 
 
-def evaluate(d: dict[str, np.ndarray], rule: Rule, which: str) -> tuple[float, float]:
-    """Slice and pixel AUROC of one rule, pooled over the set (pixels of the defective volumes only)."""
-    pixel_map, slice_map, stat = rule
-    ends = np.cumsum(d["size"])
-    starts = ends - d["size"]
-    scores, pix, truth = [], [], []
-    for i in range(len(d["size"])):
-        m = {k: d[k][starts[i]:ends[i]] for k in SCORERS}
-        p = pixel_map(m)
-        scores.append(stat(p if slice_map is None else slice_map(m)))
-        if d["defective"][i]:
-            pix.append(p)
-            truth.append(d["truth"][starts[i]:ends[i]])
-    return b.auroc(scores, d["label"]), b.auroc(np.concatenate(pix), np.concatenate(truth))
+class Evaluation:
+    """One set's slices, split once; pixel AUROCs kept per pixel rule (the costly part)."""
+
+    def __init__(self, d: dict[str, np.ndarray]) -> None:
+        ends = np.cumsum(d["size"])
+        self.slices = [{k: d[k][a:e] for k in SCORERS} for a, e in zip(ends - d["size"], ends)]
+        self.truth = [d["truth"][a:e] for a, e in zip(ends - d["size"], ends)]
+        self.labels, self.defective = d["label"], d["defective"]
+        self._pixel: dict[int, float] = {}
+
+    def figures(self, rule: Rule) -> tuple[float, float]:
+        """Slice and pixel AUROC of one rule, pooled over the set (pixels of the defective volumes only)."""
+        pixel_map, slice_map, k = rule
+        stat = top_mean(k)
+        scores = [stat(slice_map(m)) for m in self.slices]
+        if id(pixel_map) not in self._pixel:
+            chosen = [i for i in range(len(self.slices)) if self.defective[i]]
+            self._pixel[id(pixel_map)] = b.auroc(np.concatenate([pixel_map(self.slices[i]) for i in chosen]),
+                                                 np.concatenate([self.truth[i] for i in chosen]))
+        return b.auroc(scores, self.labels), self._pixel[id(pixel_map)]
 
 
 def main() -> int:
@@ -138,8 +144,9 @@ def main() -> int:
     parser.add_argument("--set", default="dev", choices=("dev", "holdout"))
     args = parser.parse_args()
     d = collect(args.part, args.model, args.set)
+    ev = Evaluation(d)
     for name, rule in RULES.items():
-        s, p = evaluate(d, rule, args.set)
+        s, p = ev.figures(rule)
         print(f"| {args.part} | {args.set} | {name} | {s:.3f} | {p:.3f} |", flush=True)
     paper = d["paper"]
     print(f"| {args.part} | {args.set} | AnoGAN alone: the seeds' paper score | {b.auroc(paper, d['label']):.3f} | - |")

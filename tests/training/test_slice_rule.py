@@ -58,3 +58,14 @@ def test_a_model_without_a_slice_rule_scores_a_slice_by_its_heatmap_maximum(two_
     (old / "model.json").write_text(json.dumps(meta))
     for r, _ in _scored(old, tiny_data):
         assert r.relative == pytest.approx(float(r.heatmap.max()))
+
+
+def test_a_model_trained_with_the_defaults_stores_the_default_rules(tiny_data, tmp_path):
+    from ctreview.training.detector_settings import DetectorSettings
+
+    defaults = DetectorSettings()
+    out = train_tiny_detector([tiny_data], tmp_path / "m", scorers=("features", "head", "anogan"))
+    fusion = read_meta(out)["detector"]["fusion"]
+    assert fusion["weights"] == dict(defaults.fusion_weights) == {"anogan": 0.5}
+    assert fusion["slice_weights"] == dict(defaults.slice_weights or ()) == {"anogan": 0.1}
+    assert fusion["slice_top"] == defaults.slice_top == 1
