@@ -4,10 +4,15 @@ Each scorer (see :mod:`ctreview.model.scorer`) gives a map in its own units.
 Fusion first puts every map on one scale, dividing it by that scorer's
 threshold (the slice maximum that only 1 % of held-out normal slices
 exceed), so 1.0 means "as unusual as the top 1 % of normal slices" for every
-scorer; the scaled maps are fused (per-pixel maximum, or mean); the fused
-map is divided by its own held-out 1 % threshold. The result is the
-heatmap in relative units, whose slice maximum is the relative score.
-The thresholds are set on normal slices no scorer was fitted on.
+scorer; the scaled maps are fused (per-pixel maximum, or weighted mean); the
+fused map is divided by its own held-out 1 % threshold. The result is the
+heatmap in relative units. The slice score may fuse the same scaled maps
+with weights of its own and take the mean of the slice's top pixels (a
+slice ranking and a pixel map are different questions: the AnoGAN's map
+localises defects well but its slice maxima rank normal slices poorly), over
+a threshold of its own; a model without a slice rule (every model before
+it) scores a slice by its heatmap's maximum. The thresholds are set on
+normal slices no scorer was fitted on.
 """
 from __future__ import annotations
 
@@ -50,7 +55,15 @@ class Fusion:
         and transitions, which score higher in every normal part, do not
         outrank a defect in the middle.
     weights : dict of str -> float
-        The mean's weight of each scorer (1.0 when absent); ``"max"`` ignores them.
+        The mean's weight of each scorer in the heatmap (1.0 when absent); ``"max"`` ignores them.
+    slice_weights : dict of str -> float or None
+        The mean's weights of the map the slice score is taken from (1.0 when absent); None: the
+        heatmap's own map.
+    slice_top : int
+        The slice score is the mean of the top ``slice_top`` ROI pixels of that map (1: its maximum).
+    slice_threshold : float or None
+        That statistic's 1 % threshold on the held-out normal slices. None (models before the slice
+        rule): the slice score is the heatmap's maximum, as they were calibrated.
     """
 
     rule: str = "max"
@@ -60,6 +73,9 @@ class Fusion:
     normal_slices: int = 0
     curves: dict[str, list[float]] = field(default_factory=dict)
     weights: dict[str, float] = field(default_factory=dict)
+    slice_weights: dict[str, float] | None = None
+    slice_top: int = 1
+    slice_threshold: float | None = None
 
     def level(self, name: str, position: float) -> float:
         """The normal level of scorer ``name`` at a height in the part (1.0 without a curve)."""
@@ -70,13 +86,33 @@ class Fusion:
         """A scorer's map on the common scale (1.0 = its own 1 % threshold)."""
         return raw / np.float32(max(self.scales.get(name, 1.0) * self.level(name, position), 1e-12))
 
-    def fuse(self, scaled: dict[str, np.ndarray]) -> np.ndarray:
-        """The fused map of scaled maps, before its own threshold."""
+    def fuse(self, scaled: dict[str, np.ndarray], weights: dict[str, float] | None = None) -> np.ndarray:
+        """The fused map of scaled maps, before its own threshold (``weights``: other than the heatmap's)."""
         stack = np.stack(list(scaled.values()))
         if self.rule == "max":
             return np.asarray(stack.max(0), np.float32)
-        w = np.array([self.weights.get(name, 1.0) for name in scaled], np.float32)
+        chosen = self.weights if weights is None else weights
+        w = np.array([chosen.get(name, 1.0) for name in scaled], np.float32)
         return np.asarray(np.tensordot(w / max(float(w.sum()), 1e-12), stack, axes=1), np.float32)
+
+    def slice_statistic(self, heat: np.ndarray, scaled: dict[str, np.ndarray], mask: np.ndarray) -> float:
+        """A slice's score before the slice threshold, from its heatmap and scaled maps inside ``mask``.
+
+        Models without a slice rule: the heatmap's maximum (relative units), as they were calibrated.
+        """
+        if self.slice_threshold is None:
+            return float(np.max(heat[mask], initial=0.0))
+        fused = self.fuse(scaled, self.slice_weights) if self.slice_weights is not None else heat * self.threshold
+        values = fused[mask]
+        k = max(1, int(self.slice_top))
+        if values.size <= k:
+            return float(values.mean()) if values.size else 0.0
+        return float(np.partition(values, values.size - k)[-k:].mean())
+
+    def slice_relative(self, heat: np.ndarray, scaled: dict[str, np.ndarray], mask: np.ndarray) -> float:
+        """A slice's relative score (1.0 = the slice threshold), from its heatmap and scaled maps."""
+        value = self.slice_statistic(heat, scaled, mask)
+        return value if self.slice_threshold is None else value / max(self.slice_threshold, 1e-12)
 
     def relative(self, raw: dict[str, np.ndarray], position: float = 0.5) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Return the heatmap in relative units (1.0 = threshold) and each scorer's scaled map."""
@@ -133,12 +169,12 @@ class Detector:
 
     @property
     def threshold(self) -> float:
-        """The fused map's threshold (raw slice scores are on the scorers' common scale)."""
-        return self.fusion.threshold
+        """The slice score's threshold (raw slice scores are on the scorers' common scale)."""
+        return self.fusion.threshold if self.fusion.slice_threshold is None else self.fusion.slice_threshold
 
     def threshold_for(self, mode: str) -> float:
-        """Every mode scores with the one fused threshold."""
-        return self.fusion.threshold
+        """Every mode scores with the one slice threshold."""
+        return self.threshold
 
     def score(self, inputs: Sequence[SliceInput]) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
         """Heatmap (relative units) and scaled per-scorer maps of each input, crop-sized."""

@@ -61,15 +61,15 @@ def _result(volume: VolumeLike, roi: RoiResult, detector: Detector, inp: SliceIn
     shape = (volume.shape[1], volume.shape[2])
     full = _paste(heat, inp, shape)
     sroi, t = roi.slices[inp.index], detector.tile_size
-    relative = float(full.max(initial=0.0))
+    relative = detector.fusion.slice_relative(heat, scaled, inp.mask)
     cy, cx = np.unravel_index(int(np.argmax(full)), shape)
     y0 = int(np.clip(cy - t // 2, 0, max(0, shape[0] - t)))
     x0 = int(np.clip(cx - t // 2, 0, max(0, shape[1] - t)))
-    threshold = detector.fusion.threshold
-    # in score units, as the slice's score: its highest tile is the score
-    tile_scores = np.array([full[y:y + t, x:x + t].max(initial=0.0) * threshold for y, x in sroi.tiles],
-                           np.float32)
+    # in the heatmap's score units (its threshold's); without a slice rule the highest tile is the score
+    tile_scores = np.array([full[y:y + t, x:x + t].max(initial=0.0) * detector.fusion.threshold
+                            for y, x in sroi.tiles], np.float32)
     maps = {name: _paste(m, inp, shape) for name, m in scaled.items()}
+    threshold = detector.threshold
     # the AnoGAN scorer's paper score (summed over the slice's tiles), beside the fused map statistic
     paper = detector.slice_values(inp.index).get("anogan_paper", float("nan"))
     drawn = detector.expected(inp.index)

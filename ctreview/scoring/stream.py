@@ -86,6 +86,8 @@ def summarise(volume: VolumeLike, roi: RoiResult, model: Detector, cfg: ScoringS
     meta = model.meta
     kinds = {"scorers": sorted(model.scorers), "fusion": model.fusion.rule}
     thresholds = {"fused": model.fusion.threshold, **model.fusion.scales}
+    if model.fusion.slice_threshold is not None:
+        thresholds["slice"] = model.fusion.slice_threshold
     return RunSummary(
         model={"path": meta.get("_dir"), "name": meta.get("name"), "profile": model.profile,
                "tile_size": model.tile_size, "created": meta.get("created"),

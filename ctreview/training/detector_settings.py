@@ -43,10 +43,20 @@ class DetectorSettings:
     fusion : str
         ``"max"`` or ``"mean"`` of the scorers' scaled maps.
     fusion_weights : tuple of (str, float)
-        The mean's weight of a scorer family (1.0 for those not named). The
-        AnoGAN weighs a quarter: chosen on the dev phantoms (bench/results/
-        fusion-weights.md), where an equal share cost the capacitor 0.045
-        slice AUROC and a quarter 0.013, while it lifted the transformer.
+        The heatmap mean's weight of a scorer family (1.0 for those not
+        named). The AnoGAN weighs a half: its residual localises defects well
+        (pixel AUROC with it 0.992 and 0.984 on the dev transformer and
+        capacitor, 0.984 and 0.980 without; bench/results/fusion-weights.md).
+    slice_weights : tuple of (str, float) or None
+        The weights of the map a slice's score is taken from (1.0 for those not
+        named); None: the heatmap's (``fusion_weights``). See :class:`~ctreview.model.detector.Fusion`.
+        The AnoGAN weighs a tenth: its slice maxima rank slices poorly (slice AUROC
+        0.77 and 0.70 alone), and every larger share cost the dev capacitor more than
+        0.005 slice AUROC (a quarter 0.013, a half 0.023), a tenth 0.004 while the
+        transformer gained 0.003. Chosen on the dev phantoms only.
+    slice_top : int
+        A slice's score is the mean of the top ``slice_top`` ROI pixels of that map (1: its maximum;
+        the means of the top 4, 16 or 64 ranked no better on the dev phantoms).
     height_curves : bool
         Divide each scorer's map by how much normal slices at that height of
         the part score (held-out normal slices), so the part's ends and
@@ -85,7 +95,9 @@ class DetectorSettings:
     scorers: tuple[str, ...] = ("features", "head", "anogan")
     offsets: tuple[int, ...] = (-6, -3, 3, 6)
     fusion: str = "mean"
-    fusion_weights: tuple[tuple[str, float], ...] = (("anogan", 0.25),)
+    fusion_weights: tuple[tuple[str, float], ...] = (("anogan", 0.5),)
+    slice_weights: tuple[tuple[str, float], ...] | None = (("anogan", 0.1),)
+    slice_top: int = 1
     height_curves: bool = False
     holdout: float = 0.25
     fpr: float = 0.01
@@ -112,6 +124,8 @@ class DetectorSettings:
             raise CtreviewError(None, f"fusion must be one of {', '.join(FUSIONS)}, not {self.fusion!r}")
         if not 0 < self.holdout < 1 or not 0 < self.fpr < 1:
             raise CtreviewError(None, "holdout and fpr must be between 0 and 1")
+        if self.slice_top < 1:
+            raise CtreviewError(None, f"slice_top must be at least 1, not {self.slice_top}")
         if self.max_side < 16 or (self.binning is not None and self.binning < 1):
             raise CtreviewError(None, "the working size must be at least 16 px and --binning at least 1")
 

@@ -26,7 +26,13 @@ from ctreview.timestamps import now_iso
 from ctreview.training._staging import staged
 from ctreview.training.detector_settings import DetectorSettings
 from ctreview.training.fit_features import fit_features
-from ctreview.training.fusion_calibration import calibrate_fusion, fused_maxima, height_curves, held_out_maxima
+from ctreview.training.fusion_calibration import (
+    FusedMaxima,
+    calibrate_fusion,
+    fused_maxima,
+    height_curves,
+    held_out_maxima,
+)
 from ctreview.training.memory import within_budget
 from ctreview.training.normal_data import NormalVolume, gather_volumes, image_volume, split
 from ctreview.training.scale import to_working_scale
@@ -199,17 +205,21 @@ def _fit_scorers(normals: list[NormalVolume], fit: Part, s: DetectorSettings, wi
 
 
 def _calibrate(detector: Detector, normals: list[NormalVolume], held: Part, s: DetectorSettings, layout: str,
-               should_stop: StopFlag | None) -> Generator[TrainEvent, None, tuple[dict[str, list[float]], list[float]]]:
-    """Set every scorer's threshold, then the fused one, on the held-out normal slices."""
+               should_stop: StopFlag | None
+               ) -> Generator[TrainEvent, None, tuple[dict[str, list[float]], FusedMaxima]]:
+    """Set every scorer's threshold, then the heatmap's and the slice score's, on the held-out normal slices."""
     positions: list[float] = []
     maxima = yield from held_out_maxima(detector, normals, held, should_stop, positions)
     curves = height_curves(maxima, positions) if s.height_curves and layout == "volume" else {}
-    weights = dict(s.fusion_weights)
-    detector.fusion = calibrate_fusion(maxima, None, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions,
-                                       weights=weights)
+
+    def calibrated(fused: FusedMaxima | None) -> Fusion:
+        return calibrate_fusion(maxima, fused, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions,
+                                weights=dict(s.fusion_weights), slice_top=s.slice_top,
+                                slice_weights=None if s.slice_weights is None else dict(s.slice_weights))
+
+    detector.fusion = calibrated(None)  # the scales first: the fused maps are made of the scaled ones
     fused = yield from fused_maxima(detector, normals, held, should_stop)
-    detector.fusion = calibrate_fusion(maxima, fused, rule=s.fusion, fpr=s.fpr, curves=curves, positions=positions,
-                                       weights=weights)
+    detector.fusion = calibrated(fused)
     return maxima, fused
 
 
@@ -226,7 +236,7 @@ def _refuse_little_data(normals: list[NormalVolume], force: bool) -> None:
                                   "add normal data, or train anyway with --force")
 
 
-def _domain(normals: list[NormalVolume], fit: Part, detector: Detector, fused: list[float], profile: str,
+def _domain(normals: list[NormalVolume], fit: Part, detector: Detector, fused: FusedMaxima, profile: str,
             s: DetectorSettings) -> dict:
     """The training data's domain fingerprint (``model.json["domain"]``, see :mod:`ctreview.model.domain`).
 
@@ -240,16 +250,16 @@ def _domain(normals: list[NormalVolume], fit: Part, detector: Detector, fused: l
     held = [(i, [k for k in n.slices if k not in fitted.get(i, set())]) for i, n in enumerate(normals)]
     features = [volume_features(normals[i].volume, normals[i].roi, slices=ks) for i, ks in fit]
     held_out = [volume_features(normals[i].volume, normals[i].roi, slices=ks) for i, ks in held if ks]
-    threshold = detector.fusion.threshold
+    threshold = detector.threshold  # the slice score's: the normal slices' relative scores are what is kept
     scores = {"fpr": s.fpr, "fast": {"threshold": threshold, "slice_score_quantiles": {
-        q: float(np.quantile(fused, float(q))) for q in ("0.5", "0.9", "0.99")} if fused else {}}}
+        q: float(np.quantile(fused.slice, float(q))) for q in ("0.5", "0.9", "0.99")} if fused.slice else {}}}
     window = getattr(detector.scorers.get("features"), "window", None)
     return training_fingerprint(features, None, scores, profile=profile, tile_size=s.tile_size, held=held_out,
                                 window=window)
 
 
 def _meta(s: DetectorSettings, normals: list[NormalVolume], fit: Part, held: Part, profile: str, layout: str,
-          maxima: dict[str, list[float]], fused: list[float], seconds: float, dev: Any, name: str | None) -> dict:
+          maxima: dict[str, list[float]], fused: FusedMaxima, seconds: float, dev: Any, name: str | None) -> dict:
     def quantiles(values: list[float]) -> dict:
         return {q: float(np.quantile(values, float(q))) for q in ("0.5", "0.9", "0.99")} if values else {}
 
@@ -260,7 +270,8 @@ def _meta(s: DetectorSettings, normals: list[NormalVolume], fit: Part, held: Par
                  "fit": [{"source": normals[i].source, "slices": len(ks)} for i, ks in fit],
                  "calibration": [{"source": normals[i].source, "slices": len(ks)} for i, ks in held]},
         "calibration": {"held_out_slices": int(sum(len(ks) for _, ks in held)), "fpr": s.fpr,
-                        "scorers": {k: quantiles(v) for k, v in maxima.items()}, "fused": quantiles(fused)},
+                        "scorers": {k: quantiles(v) for k, v in maxima.items()}, "fused": quantiles(fused.heat),
+                        "slice": quantiles(fused.slice)},
     }
     if name:
         meta["name"] = name

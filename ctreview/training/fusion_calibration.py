@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -96,13 +97,15 @@ def held_out_maxima(detector: Detector, normals: list[NormalVolume], held: list[
     return maxima
 
 
-def calibrate_fusion(maxima: dict[str, list[float]], fused_maxima: list[float] | None, *, rule: str,
-                     fpr: float, curves: dict[str, list[float]] | None = None,
-                     positions: Sequence[float] | None = None, weights: dict[str, float] | None = None) -> Fusion:
-    """Build the :class:`Fusion` from held-out slice maxima (``fused_maxima`` from a first pass).
+def calibrate_fusion(maxima: dict[str, list[float]], fused: FusedMaxima | None, *, rule: str, fpr: float,
+                     curves: dict[str, list[float]] | None = None, positions: Sequence[float] | None = None,
+                     weights: dict[str, float] | None = None, slice_weights: dict[str, float] | None = None,
+                     slice_top: int = 1) -> Fusion:
+    """Build the :class:`Fusion` from held-out slice maxima (``fused`` from a first pass, else thresholds 1).
 
     With ``curves`` each scorer's maxima are first divided by its normal level
-    at the slice's height (``positions``), as scoring will.
+    at the slice's height (``positions``), as scoring will. ``slice_weights``
+    and ``slice_top`` are the slice score's rule (see :class:`Fusion`).
     """
     probe = Fusion(rule=rule, curves=dict(curves or {}))
     scales = {}
@@ -110,30 +113,51 @@ def calibrate_fusion(maxima: dict[str, list[float]], fused_maxima: list[float] |
         levels = [probe.level(name, p) for p in positions] if positions is not None else [1.0] * len(values)
         scales[name] = cutoff([v / lv for v, lv in zip(values, levels)], fpr)
     n = len(next(iter(maxima.values()), []))
-    return Fusion(rule=rule, scales=scales, threshold=cutoff(fused_maxima or [], fpr) if fused_maxima else 1.0,
+    return Fusion(rule=rule, scales=scales, threshold=cutoff(fused.heat, fpr) if fused else 1.0,
                   fpr=fpr, normal_slices=n, curves=dict(curves or {}),
-                  weights={k: float(v) for k, v in (weights or {}).items() if k in maxima})
+                  weights={k: float(v) for k, v in (weights or {}).items() if k in maxima},
+                  slice_weights=None if slice_weights is None else
+                  {k: float(v) for k, v in slice_weights.items() if k in maxima},
+                  slice_top=int(slice_top), slice_threshold=cutoff(fused.slice, fpr) if fused else 1.0)
+
+
+@dataclass
+class FusedMaxima:
+    """The fused model's statistics on the held-out normal slices, before their own thresholds.
+
+    Attributes
+    ----------
+    heat : list of float
+        Each slice's heatmap maximum (inside the ROI).
+    slice : list of float
+        Each slice's score by the slice rule.
+    """
+
+    heat: list[float] = field(default_factory=list)
+    slice: list[float] = field(default_factory=list)
 
 
 def fused_maxima(detector: Detector, normals: list[NormalVolume], held: list[tuple[int, list[int]]],
-                 should_stop: StopFlag | None = None) -> Generator[TrainEvent, None, list[float]]:
-    """Slice maxima of the fused map (scaled maps, fused; before its own threshold) on the held-out slices."""
-    saved = detector.fusion.threshold
-    detector.fusion.threshold = 1.0
-    out: list[float] = []
+                 should_stop: StopFlag | None = None) -> Generator[TrainEvent, None, FusedMaxima]:
+    """The fused heatmap's maxima and the slice scores (before their thresholds) on the held-out slices."""
+    fusion = detector.fusion
+    saved = fusion.threshold, fusion.slice_threshold
+    fusion.threshold, fusion.slice_threshold = 1.0, 1.0
+    out = FusedMaxima()
     try:
         total = sum(len(ks) for _, ks in held)
         for index, ks in held:
             build = SliceInputs(normals[index].volume, normals[index].roi, detector.offsets)
             for start in range(0, len(ks), BATCH):
                 inputs = [build(k) for k in ks[start:start + BATCH]]
-                scored = detector.score(inputs)
-                out += [float(np.max(heat[i.mask], initial=0.0)) for (heat, _), i in zip(scored, inputs)]
-                yield TrainEvent("calibrate", 1, 1, len(out), total)
+                for (heat, scaled), i in zip(detector.score(inputs), inputs):
+                    out.heat.append(float(np.max(heat[i.mask], initial=0.0)))
+                    out.slice.append(fusion.slice_statistic(heat, scaled, i.mask))
+                yield TrainEvent("calibrate", 1, 1, len(out.heat), total)
                 if should_stop is not None and should_stop():
                     from ctreview.errors import Cancelled
 
                     raise Cancelled("calibration stopped")
     finally:
-        detector.fusion.threshold = saved
+        fusion.threshold, fusion.slice_threshold = saved
     return out

@@ -1,4 +1,4 @@
-"""The fused mean weighs each scorer family as the model says (the AnoGAN a quarter by default)."""
+"""The fused mean weighs each scorer family as the model says (by default the AnoGAN a half in the heatmap)."""
 import numpy as np
 import pytest
 

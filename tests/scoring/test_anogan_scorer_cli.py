@@ -31,7 +31,8 @@ def test_the_anogan_scorer_scores_through_the_cli_with_the_depth_of_each_run(ano
 
     model = load_model(anogan_detector, "cpu")
     assert isinstance(model.scorers["anogan"], CondAnoganScorer) and model.scorers["anogan"].steps == 0
-    assert model.fusion.weights == {"anogan": 0.25}  # the default weight of the family in the fused mean
+    # the default weights of the family: in the heatmap's mean, and in the slice score's
+    assert model.fusion.weights == {"anogan": 0.5} and model.fusion.slice_weights == {"anogan": 0.1}
     volume = tiny_data / "transformer_defect_000.tif"
     shallow, summary0 = _score(volume, anogan_detector, tmp_path / "d0", "--anogan-steps", "0")
     deep, summary5 = _score(volume, anogan_detector, tmp_path / "d5", "--anogan-steps", "5")
