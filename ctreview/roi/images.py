@@ -1,8 +1,7 @@
 """ROIs without a 3D part: whole images, and independent images each segmented on its own."""
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator
 
 import numpy as np
 
@@ -12,15 +11,14 @@ from ctreview.progress import Progress, StopFlag
 from ctreview.results import Box
 from ctreview.roi import shapes as sh
 from ctreview.roi.profiles import Profile
+from ctreview.roi.result import RoiResult, SliceRoi
 from ctreview.roi.tiles import tile_positions
 
-if TYPE_CHECKING:  # extract.py imports this module: the names only, for the annotations
-    from ctreview.roi.extract import RoiResult
+Search = Callable[..., Generator[Progress, None, RoiResult]]
+"""The part search run on each independent image (:func:`ctreview.roi.extract.iter_roi`)."""
 
 
-def _image_slice(k: int, box: Box, tile_size: int, stride: int, shape: tuple[int, int]):
-    from ctreview.roi.extract import SliceRoi
-
+def _image_slice(k: int, box: Box, tile_size: int, stride: int, shape: tuple[int, int]) -> SliceRoi:
     y0, x0, y1, x1 = box
     crop = np.ones((y1 - y0, x1 - x0), bool)
     tiles = tile_positions(box, (y1, x1), tile_size, stride)
@@ -30,8 +28,6 @@ def _image_slice(k: int, box: Box, tile_size: int, stride: int, shape: tuple[int
 def whole_image_roi(volume: VolumeLike, profile: Profile, tile_size: int, stride: int,
                     should_stop: StopFlag | None = None) -> Generator[Progress, None, RoiResult]:
     """Every slice (image) whole: its valid box is its ROI; no part is searched for."""
-    from ctreview.roi.extract import RoiResult
-
     n, ny, nx = volume.shape
     slices = {}
     for k in range(n):
@@ -46,10 +42,8 @@ def whole_image_roi(volume: VolumeLike, profile: Profile, tile_size: int, stride
 
 
 def per_image_roi(volume: VolumeLike, profile: Profile, tile_size: int, stride: int,
-                  should_stop: StopFlag | None = None) -> Generator[Progress, None, RoiResult]:
-    """Independent images: each one segmented on its own, never averaged with its neighbours."""
-    from ctreview.roi.extract import RoiResult, iter_roi
-
+                  should_stop: StopFlag | None = None, *, search: Search) -> Generator[Progress, None, RoiResult]:
+    """Independent images: each one segmented on its own by ``search``, never averaged with its neighbours."""
     n, ny, nx = volume.shape
     slices, warnings = {}, []
     for k in range(n):
@@ -58,7 +52,7 @@ def per_image_roi(volume: VolumeLike, profile: Profile, tile_size: int, stride: 
         y0, x0, y1, x1 = volume.valid_box(k)
         image = Volume.from_array(volume.slice(k)[y0:y1, x0:x1], path=volume.path)
         try:
-            one = yield from _quiet(iter_roi(image, profile, tile_size=tile_size, stride=stride))
+            one = yield from _quiet(search(image, profile, tile_size=tile_size, stride=stride))
         except CtreviewError as exc:
             raise CtreviewError(_image_name(volume, k), exc.message) from None
         if 0 in one.slices:
@@ -85,9 +79,7 @@ def _quiet(task):
     yield  # pragma: no cover - a generator, so callers can ``yield from`` it
 
 
-def _shifted(sroi, k: int, dy: int, dx: int):
-    from ctreview.roi.extract import SliceRoi
-
+def _shifted(sroi: SliceRoi, k: int, dy: int, dx: int) -> SliceRoi:
     boxes = [(y0 + dy, x0 + dx, y1 + dy, x1 + dx) for y0, x0, y1, x1 in sroi.boxes]
     shapes = [_shift_shape(s, dy, dx) for s in sroi.shapes]
     return SliceRoi(k, boxes, [(y + dy, x + dx) for y, x in sroi.tiles], shapes)

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from skimage.transform import rotate
 
+from ctreview.roi.result import RoiResult
 from ctreview.roi.segment import Segmentation
-
-if TYPE_CHECKING:  # extract.py imports this module
-    from ctreview.roi.extract import RoiResult
 
 ORIENTED_RATIO = 1.2
 """Footprint variance ratio above which the part has a defined in-plane orientation."""
