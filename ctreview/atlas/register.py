@@ -1,0 +1,99 @@
+"""Register a scan onto a fixed image: rigid, then affine; mean squares on sampled voxels, coarse to fine."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import SimpleITK as sitk
+
+from ctreview.atlas.frame import affine_of
+from ctreview.atlas.settings import AtlasSettings
+
+LEARNING_RATE = 2.0
+"""First step of the optimiser, in voxels of shift (images carry unit spacing along their finest axis)."""
+MIN_STEP = 0.01
+
+
+@dataclass
+class Registration:
+    """What a registration found.
+
+    Attributes
+    ----------
+    transform : sitk.AffineTransform
+        Maps points of the fixed image to points of the moving one.
+    metric : float
+        Mean squared difference at the finest level (sampled), NaN when it failed.
+    converged : bool
+        False when the optimiser failed or the affine stretched an axis beyond ``max_scale``.
+    note : str
+        Why not, in a few words ("" when converged).
+    """
+
+    transform: sitk.AffineTransform
+    metric: float
+    converged: bool
+    note: str = ""
+
+
+def _method(s: AtlasSettings, iterations: int) -> sitk.ImageRegistrationMethod:
+    method = sitk.ImageRegistrationMethod()
+    method.SetMetricAsMeanSquares()
+    method.SetMetricSamplingStrategy(method.RANDOM)
+    method.SetMetricSamplingPercentage(float(s.sampling), int(s.seed))
+    method.SetInterpolator(sitk.sitkLinear)
+    method.SetOptimizerAsRegularStepGradientDescent(LEARNING_RATE, MIN_STEP, int(iterations),
+                                                    relaxationFactor=0.5, gradientMagnitudeTolerance=1e-8)
+    method.SetOptimizerScalesFromPhysicalShift()
+    method.SetShrinkFactorsPerLevel([int(f) for f in s.shrink])
+    method.SetSmoothingSigmasPerLevel([float(v) for v in s.smoothing])
+    method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOff()
+    return method
+
+
+def _stage(fixed: sitk.Image, moving: sitk.Image, start: sitk.Transform, s: AtlasSettings,
+           iterations: int) -> tuple[sitk.Transform, float]:
+    method = _method(s, iterations)
+    method.SetInitialTransform(start, inPlace=False)
+    out = method.Execute(fixed, moving)
+    found = out.Downcast() if hasattr(out, "Downcast") else out
+    if isinstance(found, sitk.CompositeTransform):  # a composite of one transform: keep that one
+        found = found.GetNthTransform(found.GetNumberOfTransforms() - 1).Downcast()
+    return found, float(method.GetMetricValue())
+
+
+def start_metric(fixed: sitk.Image, moving: sitk.Image, start: sitk.Transform, s: AtlasSettings) -> float:
+    """The mean squared difference of a first guess at the coarsest level (to choose between guesses)."""
+    f = sitk.Shrink(fixed, [int(s.shrink[0])] * 3)
+    method = _method(s, 1)
+    method.SetShrinkFactorsPerLevel([1])
+    method.SetSmoothingSigmasPerLevel([0.0])
+    method.SetInitialTransform(start, inPlace=False)
+    try:
+        return float(method.MetricEvaluate(f, moving))
+    except RuntimeError:  # every sample fell outside the moving image
+        return float("inf")
+
+
+def register(fixed: sitk.Image, moving: sitk.Image, start: sitk.Transform, s: AtlasSettings) -> Registration:
+    """Register ``moving`` onto ``fixed`` from ``start`` (fixed -> moving), rigid then affine.
+
+    A rigid ``start`` (a part's pose) is refined rigidly first; an affine one
+    (an earlier registration) goes straight to the affine stage.
+
+    Never raises for a registration that fails: it returns the start as an
+    affine with ``converged=False`` and says why.
+    """
+    try:
+        if start.GetName() == "Euler3DTransform":
+            start, _ = _stage(fixed, moving, sitk.Euler3DTransform(start), s, s.rigid_iterations)
+        affine, metric = _stage(fixed, moving, affine_of(start), s, s.affine_iterations)
+        affine = sitk.AffineTransform(affine)
+    except RuntimeError as exc:
+        first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        return Registration(affine_of(start), float("nan"), False, f"the optimiser failed ({first_line[:120]})")
+    scales = np.linalg.svd(np.asarray(affine.GetMatrix(), float).reshape(3, 3), compute_uv=False)
+    if not np.isfinite(metric) or scales.max() > s.max_scale or scales.min() < 1.0 / s.max_scale:
+        return Registration(affine, metric, False, f"the fit stretched the part by {scales.min():.2f}-"
+                                                   f"{scales.max():.2f} (at most {s.max_scale:g} is plausible)")
+    return Registration(affine, metric, True)
