@@ -1,6 +1,8 @@
 """Register a scan onto a fixed image: rigid, then affine; mean squares on sampled voxels, coarse to fine."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +14,19 @@ from ctreview.atlas.settings import AtlasSettings
 LEARNING_RATE = 2.0
 """First step of the optimiser, in voxels of shift (images carry unit spacing along their finest axis)."""
 MIN_STEP = 0.01
+NO_OVERLAP = 1e300
+"""ITK's mean squares is the largest double when no sample lands in the moving image."""
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Hold back ITK's own warnings (printed straight to stderr): a failure is said once, by the caller."""
+    shown = sitk.ProcessObject.GetGlobalWarningDisplay()
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)
+    try:
+        yield
+    finally:
+        sitk.ProcessObject.SetGlobalWarningDisplay(shown)
 
 
 @dataclass
@@ -70,9 +85,11 @@ def start_metric(fixed: sitk.Image, moving: sitk.Image, start: sitk.Transform, s
     method.SetSmoothingSigmasPerLevel([0.0])
     method.SetInitialTransform(start, inPlace=False)
     try:
-        return float(method.MetricEvaluate(f, moving))
+        with _quiet():
+            value = float(method.MetricEvaluate(f, moving))
     except RuntimeError:  # every sample fell outside the moving image
         return float("inf")
+    return value if value < NO_OVERLAP else float("inf")
 
 
 def register(fixed: sitk.Image, moving: sitk.Image, start: sitk.Transform, s: AtlasSettings) -> Registration:
@@ -85,13 +102,16 @@ def register(fixed: sitk.Image, moving: sitk.Image, start: sitk.Transform, s: At
     affine with ``converged=False`` and says why.
     """
     try:
-        if start.GetName() == "Euler3DTransform":
-            start, _ = _stage(fixed, moving, sitk.Euler3DTransform(start), s, s.rigid_iterations)
-        affine, metric = _stage(fixed, moving, affine_of(start), s, s.affine_iterations)
+        with _quiet():
+            if start.GetName() == "Euler3DTransform":
+                start, _ = _stage(fixed, moving, sitk.Euler3DTransform(start), s, s.rigid_iterations)
+            affine, metric = _stage(fixed, moving, affine_of(start), s, s.affine_iterations)
         affine = sitk.AffineTransform(affine)
     except RuntimeError as exc:
         first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         return Registration(affine_of(start), float("nan"), False, f"the optimiser failed ({first_line[:120]})")
+    if not metric < NO_OVERLAP:
+        return Registration(affine, float("nan"), False, "the scan and the atlas do not overlap")
     scales = np.linalg.svd(np.asarray(affine.GetMatrix(), float).reshape(3, 3), compute_uv=False)
     if not np.isfinite(metric) or scales.max() > s.max_scale or scales.min() < 1.0 / s.max_scale:
         return Registration(affine, metric, False, f"the fit stretched the part by {scales.min():.2f}-"
