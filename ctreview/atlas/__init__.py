@@ -11,7 +11,7 @@ from __future__ import annotations
 from ctreview.atlas.atlas import Atlas, atlas_from
 from ctreview.atlas.build import NormalScan, build_atlas, noise_level
 from ctreview.atlas.frame import Pose
-from ctreview.atlas.register import Registration, register
+from ctreview.atlas.registration import Registration, register
 from ctreview.atlas.settings import AtlasSettings
 
 __all__ = ["Atlas", "AtlasSettings", "NormalScan", "Pose", "Registration", "atlas_from", "build_atlas",

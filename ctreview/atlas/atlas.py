@@ -9,7 +9,7 @@ import SimpleITK as sitk
 from scipy.ndimage import gaussian_filter
 
 from ctreview.atlas.frame import Pose, pose_transform, resample, to_image
-from ctreview.atlas.register import Registration, register, start_metric
+from ctreview.atlas.registration import Registration, register, start_metric
 from ctreview.atlas.settings import AtlasSettings
 
 

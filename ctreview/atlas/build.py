@@ -11,7 +11,7 @@ from scipy.ndimage import gaussian_filter
 
 from ctreview.atlas.atlas import Atlas
 from ctreview.atlas.frame import Pose, pose_transform, resample, to_image
-from ctreview.atlas.register import register, start_metric
+from ctreview.atlas.registration import register, start_metric
 from ctreview.atlas.settings import AtlasSettings
 
 log = logging.getLogger(__name__)

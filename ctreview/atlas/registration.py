@@ -13,6 +13,8 @@ from ctreview.atlas.settings import AtlasSettings
 
 LEARNING_RATE = 2.0
 """First step of the optimiser, in voxels of shift (images carry unit spacing along their finest axis)."""
+AFFINE_RATE = 1.0
+"""The affine stage starts from a rigid fit: smaller steps keep it from stretching the part away."""
 MIN_STEP = 0.01
 NO_OVERLAP = 1e300
 """ITK's mean squares is the largest double when no sample lands in the moving image."""
@@ -51,13 +53,14 @@ class Registration:
     note: str = ""
 
 
-def _method(s: AtlasSettings, iterations: int) -> sitk.ImageRegistrationMethod:
+def _method(s: AtlasSettings, iterations: int, rate: float = LEARNING_RATE) -> sitk.ImageRegistrationMethod:
     method = sitk.ImageRegistrationMethod()
+    method.SetNumberOfThreads(1)  # threads sum the metric in varying order: one keeps a registration repeatable
     method.SetMetricAsMeanSquares()
     method.SetMetricSamplingStrategy(method.RANDOM)
-    method.SetMetricSamplingPercentage(float(s.sampling), int(s.seed))
+    method.SetMetricSamplingPercentage(float(s.sampling), int(s.seed) + 1)  # seed 0 is "the wall clock" to ITK
     method.SetInterpolator(sitk.sitkLinear)
-    method.SetOptimizerAsRegularStepGradientDescent(LEARNING_RATE, MIN_STEP, int(iterations),
+    method.SetOptimizerAsRegularStepGradientDescent(float(rate), MIN_STEP, int(iterations),
                                                     relaxationFactor=0.5, gradientMagnitudeTolerance=1e-8)
     method.SetOptimizerScalesFromPhysicalShift()
     method.SetShrinkFactorsPerLevel([int(f) for f in s.shrink])
@@ -67,8 +70,8 @@ def _method(s: AtlasSettings, iterations: int) -> sitk.ImageRegistrationMethod:
 
 
 def _stage(fixed: sitk.Image, moving: sitk.Image, start: sitk.Transform, s: AtlasSettings,
-           iterations: int) -> tuple[sitk.Transform, float]:
-    method = _method(s, iterations)
+           iterations: int, rate: float = LEARNING_RATE) -> tuple[sitk.Transform, float]:
+    method = _method(s, iterations, rate)
     method.SetInitialTransform(start, inPlace=False)
     out = method.Execute(fixed, moving)
     found = out.Downcast() if hasattr(out, "Downcast") else out
@@ -92,28 +95,38 @@ def start_metric(fixed: sitk.Image, moving: sitk.Image, start: sitk.Transform, s
     return value if value < NO_OVERLAP else float("inf")
 
 
+def _plausible(transform: sitk.AffineTransform, s: AtlasSettings) -> tuple[bool, str]:
+    scales = np.linalg.svd(np.asarray(transform.GetMatrix(), float).reshape(3, 3), compute_uv=False)
+    ok = scales.max() <= s.max_scale and scales.min() >= 1.0 / s.max_scale
+    return bool(ok), f"the fit stretched the part by {scales.min():.2f}-{scales.max():.2f} (at most {s.max_scale:g})"
+
+
 def register(fixed: sitk.Image, moving: sitk.Image, start: sitk.Transform, s: AtlasSettings) -> Registration:
     """Register ``moving`` onto ``fixed`` from ``start`` (fixed -> moving), rigid then affine.
 
     A rigid ``start`` (a part's pose) is refined rigidly first; an affine one
-    (an earlier registration) goes straight to the affine stage.
+    (an earlier registration) goes straight to the affine stage. An affine
+    stage that stretches the part implausibly is dropped for the fit before it.
 
     Never raises for a registration that fails: it returns the start as an
     affine with ``converged=False`` and says why.
     """
+    before = float("nan")
     try:
         with _quiet():
             if start.GetName() == "Euler3DTransform":
-                start, _ = _stage(fixed, moving, sitk.Euler3DTransform(start), s, s.rigid_iterations)
-            affine, metric = _stage(fixed, moving, affine_of(start), s, s.affine_iterations)
+                start, before = _stage(fixed, moving, sitk.Euler3DTransform(start), s, s.rigid_iterations)
+            affine, metric = _stage(fixed, moving, affine_of(start), s, s.affine_iterations, AFFINE_RATE)
         affine = sitk.AffineTransform(affine)
     except RuntimeError as exc:
         first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         return Registration(affine_of(start), float("nan"), False, f"the optimiser failed ({first_line[:120]})")
-    if not metric < NO_OVERLAP:
+    if not metric < NO_OVERLAP or not before < NO_OVERLAP and np.isfinite(before):
         return Registration(affine, float("nan"), False, "the scan and the atlas do not overlap")
-    scales = np.linalg.svd(np.asarray(affine.GetMatrix(), float).reshape(3, 3), compute_uv=False)
-    if not np.isfinite(metric) or scales.max() > s.max_scale or scales.min() < 1.0 / s.max_scale:
-        return Registration(affine, metric, False, f"the fit stretched the part by {scales.min():.2f}-"
-                                                   f"{scales.max():.2f} (at most {s.max_scale:g} is plausible)")
-    return Registration(affine, metric, True)
+    ok, why = _plausible(affine, s)
+    if ok:
+        return Registration(affine, metric, True)
+    fallback = affine_of(start)
+    if _plausible(fallback, s)[0]:  # the fit before the affine stage still holds
+        return Registration(fallback, before, True, f"affine stage dropped: {why}")
+    return Registration(affine, metric, False, why)
