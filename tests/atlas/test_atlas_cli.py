@@ -62,3 +62,20 @@ def test_too_few_normal_volumes_for_an_atlas_are_refused_in_one_line(tmp_path, c
     assert "Traceback" not in err and not (tmp_path / "m").exists()
     assert [line for line in err.splitlines() if line.startswith("error:")] == [
         line for line in err.splitlines() if "three normal volumes" in line]
+
+
+def test_a_finer_scan_is_registered_at_the_model_scale(atlas_model, phantoms, tmp_path):
+    from ctreview.io import open_volume, write_tiff
+
+    coarse = open_volume(phantoms / "transformer_defect_000.tif")
+    fine = np.repeat(np.repeat(np.repeat(coarse.read(0, coarse.shape[0]), 2, 0), 2, 1), 2, 2)
+    path = write_tiff(tmp_path / "fine.tif", fine, [s / 2 for s in coarse.spacing])
+    run = tmp_path / "run"
+    assert main(["score", str(path), "--model", str(atlas_model), "--out", str(run), "--maps", "atlas",
+                 "--device", "cpu"]) == 0
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["volume"]["binning"] == [2, 2, 2]
+    assert not [w for w in summary["warnings"] if w.startswith("atlas:")]
+    atlas_map = tifffile.imread(run / "heatmap-atlas.tif").astype(np.float32)
+    labels = json.loads((phantoms / "labels.json").read_text())["transformer_defect_000"]["slices"]
+    assert labels[int(np.argmax(atlas_map.max(axis=(1, 2)))) // 2] == 1
