@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import SimpleITK as sitk
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import gaussian_filter, maximum_filter
 
 from ctreview.atlas.atlas import Atlas
 from ctreview.atlas.frame import Pose, pose_transform, resample, to_image
@@ -106,6 +106,8 @@ def build_atlas(scans: Sequence[NormalScan], spacing: Sequence[float],
         fixed, starts, warnings = to_image(mean, unit, lo), transforms, notes
     std = stack.std(0, ddof=1).astype(np.float32)
     noise = float(np.median([noise_level(scan.array, scan.part_bbox) for scan in scans]))
+    if s.spread_reach > 1:  # an edge that wanders a voxel between parts varies beside where it was seen to
+        std = maximum_filter(std, size=int(s.spread_reach))
     spread = (gaussian_filter(std, s.spread_sigma) + s.noise_floor * max(noise, 1e-6)).astype(np.float32)
     for line in warnings:
         log.warning("atlas: %s", line)
