@@ -28,7 +28,8 @@ def _scan(normal: NormalVolume) -> NormalScan:
     return NormalScan(array, Pose.of_roi(normal.roi), normal.roi.part_bbox, normal.source)
 
 
-def _volumes(normals: list[NormalVolume], fit: Part, held: Part) -> tuple[list[int], list[int]]:
+def atlas_volumes(normals: list[NormalVolume], fit: Part, held: Part) -> tuple[list[int], list[int]]:
+    """The volumes that build the atlas and those held out; CtreviewError when there cannot be an atlas."""
     if normals[0].volume.layout == "images":
         raise CtreviewError(None, "the atlas scorer compares volumes: independent images cannot train it "
                                   "(leave atlas out of --scorers)")
@@ -55,7 +56,7 @@ def fit_atlas(normals: list[NormalVolume], fit: Part, held: Part, settings: Atla
     -------
     AtlasScorer
     """
-    fitted, kept = _volumes(normals, fit, held)
+    fitted, kept = atlas_volumes(normals, fit, held)
     total = len(fitted) + len(kept)
     yield TrainEvent("atlas", 1, 1, 0, total, note="atlas: registering the normal volumes")
     try:

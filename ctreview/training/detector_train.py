@@ -168,6 +168,10 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
     yield TrainEvent("scale", 1, 1, 1, 1, note=line)
     _refuse_little_data(normals, force)
     fit, held = split(normals, s.holdout, s.seed)
+    if "atlas" in s.scorers:  # refused before minutes of fitting the other scorers
+        from ctreview.training.atlas_fit import atlas_volumes
+
+        atlas_volumes(normals, fit, held)
     window = _window(normals, fit, s.percentiles)
     prof_name = str(getattr(normals[0].roi.profile, "name", profile))
     with staged(out) as work:  # an error, a cancel or Ctrl+C leaves no half-made model in ``out``
