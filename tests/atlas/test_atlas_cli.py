@@ -23,8 +23,10 @@ def phantoms(tmp_path_factory):
 @pytest.fixture(scope="module")
 def atlas_model(phantoms):
     out = phantoms.parent / "model"
-    assert main(["train", str(phantoms), "--out", str(out), "--scorers", "head,atlas", "--tile-size", "32",
-                 "--head-iterations", "20", "--device", "cpu"]) == 0
+    assert main(["train", str(phantoms), "--out", str(out), "--scorers", "features,head,anogan,atlas",
+                 "--tile-size", "32", "--head-iterations", "20", "--anogan-iterations", "20",
+                 "--anogan-encoder-iterations", "10", "--anogan-width", "8", "--anogan-latent-dim", "16",
+                 "--device", "cpu"]) == 0
     return out
 
 
@@ -33,7 +35,7 @@ def test_a_model_with_the_atlas_scorer_trains_and_scores_through_the_cli(atlas_m
     assert main(["score", str(phantoms / "transformer_defect_000.tif"), "--model", str(atlas_model),
                  "--out", str(run), "--maps", "atlas", "--device", "cpu"]) == 0
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["model"]["scorers"] == ["atlas", "head"]
+    assert summary["model"]["scorers"] == ["anogan", "atlas", "features", "head"]
     assert not [w for w in summary["warnings"] if w.startswith("atlas:")]
     atlas_map = tifffile.imread(run / "heatmap-atlas.tif").astype(np.float32)
     labels = json.loads((phantoms / "labels.json").read_text())["transformer_defect_000"]["slices"]
