@@ -67,16 +67,26 @@ class Atlas:
         best = min(starts, key=lambda t: start_metric(fixed, moving, t, self.settings))
         return register(fixed, moving, best, self.settings)
 
-    def residual(self, scan: np.ndarray, reg: Registration, spacing: Any = None) -> tuple[np.ndarray, float]:
-        """``|x - mean| / spread`` in the scan's voxels (lightly smoothed), and its mean over the atlas' part.
+    def in_scan(self, scan: np.ndarray, reg: Registration,
+                spacing: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The atlas' mean, spread and coverage resampled into a scan's voxels, each (z, y, x).
 
-        Voxels the atlas does not cover score 0.
+        The mean is the part the scan was expected to be (0 where the atlas does not reach).
         """
-        grid = to_image(scan, self.unit(spacing))
+        grid = to_image(np.zeros(np.shape(scan), np.float32), self.unit(spacing))
         inverse = reg.transform.GetInverse()  # scan points -> atlas points
         mean = resample(self.image(self.mean), grid, inverse)
         spread = resample(self.image(self.spread), grid, inverse, default=1.0)
         covered = resample(self.image(self.coverage.astype(np.float32)), grid, inverse) > 0.99
+        return mean, spread, covered
+
+    def residual(self, scan: np.ndarray, reg: Registration, spacing: Any = None, *,
+                 resampled: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, float]:
+        """``|x - mean| / spread`` in the scan's voxels (lightly smoothed), and its mean over the atlas' part.
+
+        Voxels the atlas does not cover score 0. ``resampled``: :meth:`in_scan` when already at hand.
+        """
+        mean, spread, covered = resampled if resampled is not None else self.in_scan(scan, reg, spacing)
         r = np.abs(np.asarray(scan, np.float32) - mean) / np.maximum(spread, 1e-6)
         r = gaussian_filter(np.where(covered, r, 0.0).astype(np.float32), self.settings.residual_sigma)
         level = float(r[covered].mean()) if covered.any() else float("inf")

@@ -52,3 +52,26 @@ def test_a_failed_registration_and_a_part_unlike_the_normal_ones_are_said(small_
 def test_slices_before_their_volume_are_refused(small_atlas):
     with pytest.raises(RuntimeError, match="prepare"):
         AtlasScorer(small_atlas).maps([])
+
+
+def test_the_expected_part_lines_up_with_the_scan(small_atlas):
+    from ctreview.io import as_volume
+    from ctreview.roi import extract_roi
+    from ctreview.scoring.inputs import SliceInputs
+
+    volume = as_volume(draw_part(angle_deg=5.0, shift=(0.0, 1.0, -1.0), seed=4))
+    roi = extract_roi(volume)  # the pose the registration starts from, as in scoring
+    scorer = AtlasScorer(small_atlas)
+    scorer.prepare(volume, roi)
+    build = SliceInputs(volume, roi, ())
+    inputs = [build(k) for k in sorted(roi.slices)]
+    scorer.maps(inputs)
+    aligned, shifted = [], []
+    for inp in inputs:
+        expected = scorer.expected(inp.index)
+        assert expected is not None and expected.shape == inp.image.shape
+        inside = inp.mask
+        aligned.append(np.abs(expected - inp.image)[inside].mean())
+        shifted.append(np.abs(np.roll(expected, 2, axis=1) - inp.image)[inside].mean())
+    assert np.mean(aligned) < 0.05 and np.mean(shifted) > 2 * np.mean(aligned)
+    assert scorer.expected(10_000) is None  # a slice the last call did not have

@@ -25,7 +25,7 @@ CACHE = 3
 
 @dataclass
 class Prepared:
-    """A scan registered onto the atlas: its residual (z, y, x), the part-wide level and what to say of it."""
+    """A scan registered onto the atlas: its residual and expected part (z, y, x), the part-wide level, doubts."""
 
     volume: VolumeLike
     part_bbox: tuple[int, ...]
@@ -33,6 +33,7 @@ class Prepared:
     level: float
     registration: Registration
     warnings: list[str]
+    expected: np.ndarray
 
 
 class AtlasScorer:
@@ -44,6 +45,7 @@ class AtlasScorer:
         self.atlas = atlas
         self._cache: OrderedDict[int, Prepared] = OrderedDict()
         self._current: Prepared | None = None
+        self._boxes: dict[int, tuple[int, int, int, int]] = {}
 
     def prepare(self, volume: VolumeLike, roi: Any) -> list[str]:
         """Register ``volume`` (at the model's scale, with its ROI) onto the atlas; return one line per doubt."""
@@ -62,8 +64,9 @@ class AtlasScorer:
             raise ValueError("the atlas scorer compares volumes; independent images have no atlas")
         scan = np.asarray(volume.read(0, volume.shape[0]), np.float32)
         reg = self.atlas.register_scan(scan, Pose.of_roi(roi), volume.spacing)
-        residual, level = self.atlas.residual(scan, reg, volume.spacing)
-        return Prepared(volume, tuple(roi.part_bbox), residual, level, reg, self.doubts(reg, level))
+        resampled = self.atlas.in_scan(scan, reg, volume.spacing)
+        residual, level = self.atlas.residual(scan, reg, volume.spacing, resampled=resampled)
+        return Prepared(volume, tuple(roi.part_bbox), residual, level, reg, self.doubts(reg, level), resampled[0])
 
     def remember(self, prepared: Prepared) -> None:
         """Keep a measured volume, so preparing it again costs nothing."""
@@ -89,10 +92,23 @@ class AtlasScorer:
             raise RuntimeError("the atlas scorer needs prepare(volume, roi) before the volume's slices")
         residual = self._current.residual
         out = []
+        self._boxes = {inp.index: inp.box for inp in inputs}
         for inp in inputs:
             y0, x0, y1, x1 = inp.box
             out.append(np.where(inp.mask, residual[inp.index, y0:y1, x0:x1], 0.0).astype(np.float32))
         return out
+
+    def expected(self, index: int) -> np.ndarray | None:
+        """The atlas' mean in slice ``index``'s crop of the last :meth:`maps` call: the part the scan should be.
+
+        Raw grey values, registered into the scan's voxels (0 where the atlas does not reach); None for a
+        slice that call did not have.
+        """
+        box = self._boxes.get(index)
+        if self._current is None or box is None:
+            return None
+        y0, x0, y1, x1 = box
+        return np.asarray(self._current.expected[index, y0:y1, x0:x1], np.float32)
 
     def configure(self, options: RunOptions) -> None:
         """Nothing of a run's options concerns this scorer."""
