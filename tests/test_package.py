@@ -8,7 +8,7 @@ from ctreview import __version__
 from ctreview.cli import COMMANDS, build_parser, main
 
 CORE = ["ctreview.io", "ctreview.phantom", "ctreview.roi", "ctreview.model", "ctreview.training",
-        "ctreview.scoring", "ctreview.review", "ctreview.report", "ctreview.dataset"]
+        "ctreview.scoring", "ctreview.review", "ctreview.report", "ctreview.dataset", "ctreview.atlas"]
 
 
 def test_version_flag(capsys):

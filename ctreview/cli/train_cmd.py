@@ -36,8 +36,9 @@ def add_parser(subparsers) -> None:
                    help="every file (or TIFF page) is an independent image: no context along z")
     p.add_argument("--engine", choices=ENGINES, default="fused", help="fused (default) or anogan")
     p.add_argument("--scorers", default=None,
-                   help="fused engine: scorer families, from features, head, anogan "
-                        f"(default: {','.join(scorers)})")
+                   help="fused engine: scorer families, from features, head, anogan, atlas (the "
+                        "registered normal volumes' per-voxel mean and spread; volumes only, at least "
+                        f"three) (default: {','.join(scorers)})")
     p.add_argument("--fusion", choices=("max", "mean"), default=None,
                    help="fused engine: how the scorers' scaled maps combine, per pixel (default: mean)")
     p.add_argument("--backbone", default="efficientnet-lite0",

@@ -25,8 +25,9 @@ KEYS: list[tuple[str, str]] = [
     ("1  2  3  4", "Window/level presets: auto, wide, narrow, full range"),
     ("R", "Zoom to the part (the whole slice before the part is found)"),
     ("H", "Show / hide the heatmap and its red hot-spot boxes"),
-    ("E", "Expected: show the slice the model expected (the AnoGAN's reconstruction) inside the ROI in "
-          "place of the scan, and back; with the heatmap on, the red marks where the two differ"),
+    ("E", "Expected: show the slice the model expected (the registered atlas of normal parts, else the "
+          "AnoGAN's reconstruction) inside the ROI in place of the scan, and back; with the heatmap on, the "
+          "red marks where the two differ"),
     ("B", "Show / hide the part outline (cyan) and the ROI boxes (orange); View ▸ Legend says what each is"),
     ("D  /  Shift+D", "Next / previous defect in the Defects table: shows its peak slice, centred"),
     ("Shift+A  Shift+F  Shift+U", "Accept / flag / mark unsure the selected defect: the decision goes on "

@@ -138,6 +138,8 @@ class Detector:
         ``"fused"``, or the statistic a format-1 AnoGAN was calibrated with.
     notes : list of str
         What the user should know about how the model is scored (one line each).
+    run_warnings : list of str
+        What the scorers doubted about the volume last prepared (:meth:`prepare`).
     """
 
     statistic: str = "fused"
@@ -153,6 +155,7 @@ class Detector:
         self.meta = dict(meta or {})
         self.device = torch.device(device)
         self.notes: list[str] = []
+        self.run_warnings: list[str] = []
 
     @property
     def path(self) -> Path | None:
@@ -181,6 +184,20 @@ class Detector:
         raw = {name: scorer.maps(inputs) for name, scorer in self.scorers.items()}
         return [self.fusion.relative({name: raw[name][i] for name in raw}, inp.position)
                 for i, inp in enumerate(inputs)]
+
+    def prepare(self, volume: Any, roi: Any) -> list[str]:
+        """Give the scorers that need the whole volume (:class:`~ctreview.model.scorer.VolumeStep`) their step.
+
+        Called before a volume's first slice; returns, and keeps in
+        :attr:`run_warnings`, one line per doubt they have about the volume.
+        """
+        lines: list[str] = []
+        for scorer in self.scorers.values():
+            step = getattr(scorer, "prepare", None)
+            if step is not None:
+                lines += step(volume, roi)
+        self.run_warnings = lines
+        return lines
 
     def configure(self, options: RunOptions) -> None:
         """Hand a run's options to every scorer (before it scores), in units of this model's tiles."""

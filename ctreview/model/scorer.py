@@ -156,3 +156,16 @@ class Scorer(Protocol):
     def config(self) -> dict[str, Any]:
         """JSON-able description from which :func:`~ctreview.model.load_model` rebuilds it."""
         ...
+
+
+class VolumeStep(Protocol):
+    """What a scorer adds when it needs the whole volume once before its slices (the atlas' registration).
+
+    Optional: :meth:`~ctreview.model.detector.Detector.prepare` calls it on
+    the scorers that have it, before a volume's first slice (scoring and
+    calibration alike); the other families need not implement it.
+    """
+
+    def prepare(self, volume: Any, roi: Any) -> list[str]:
+        """Take the volume (at the model's scale) and its ROI; return one line per doubt about it (none: [])."""
+        ...

@@ -1,6 +1,7 @@
 """The scoring pass of a format-2 model: every scorer on each slice, fused and calibrated."""
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Generator
 
@@ -15,6 +16,8 @@ from ctreview.roi import RoiResult
 from ctreview.scoring._state import _ScoringState
 from ctreview.scoring.inputs import SliceInputs
 from ctreview.scoring.settings import ScoringSettings
+
+log = logging.getLogger(__name__)
 
 SLICES_PER_BATCH = 8
 """Slices per pass through the scorers: enough to batch the networks, few enough to stream."""
@@ -34,6 +37,9 @@ def fused_pass(volume: VolumeLike, roi: RoiResult, detector: Detector, cfg: Scor
     t0 = time.perf_counter()
     detector.configure(RunOptions(search_steps=cfg.search_depth, lam=cfg.lam, batch_size=cfg.batch_size,
                                   should_stop=should_stop))
+    for line in detector.prepare(volume, roi):  # once-per-volume steps (the atlas' registration)
+        log.warning("%s", line)
+    state.timings["prepare_s"] = time.perf_counter() - t0
     build = SliceInputs(volume, roi, detector.offsets)
     keys = sorted(roi.slices)
     step = slices_per_batch(volume.shape)

@@ -207,6 +207,8 @@ def run_scoring(volume: VolumeLike, model: Detector, settings: ScoringSettings |
     summary.run_id = run_id
     enough = not summary.cancelled or len(relative) >= MIN_SLICES_FOR_SHARE
     summary.domain = merge(domain, check_scores(relative.values()) if enough else None).to_dict()
+    # what a scorer doubted about the volume (an atlas registration that failed) goes with the run
+    summary.warnings += [w for w in getattr(model, "run_warnings", ()) if w not in summary.warnings]
     summary.defects, summary.defect_settings = found.final(), found.settings
     if workspace is not None and run_id is not None:
         workspace.add_defects(run_id, summary.defects, summary.defect_settings.to_dict())

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-SCORERS = ("features", "head", "anogan")
+SCORERS = ("features", "head", "anogan", "atlas")
 FUSIONS = ("max", "mean")
 
 
@@ -20,6 +20,12 @@ def _head() -> Any:
     from ctreview.training.head_train import HeadTrainSettings
 
     return HeadTrainSettings()
+
+
+def _atlas() -> Any:
+    from ctreview.atlas.settings import AtlasSettings
+
+    return AtlasSettings()
 
 
 def _anogan() -> Any:
@@ -89,6 +95,9 @@ class DetectorSettings:
     anogan
         :class:`~ctreview.training.cond_gan_settings.CondGanSettings` of the
         context-conditioned AnoGAN scorer (its ``tile_size`` follows ``tile_size``).
+    atlas
+        :class:`~ctreview.atlas.AtlasSettings` of the atlas (nominal/actual) scorer:
+        not a default scorer yet; volumes only, at least three normal volumes.
     seed : int
     """
 
@@ -112,6 +121,7 @@ class DetectorSettings:
     feature_align: bool = True
     head: Any = field(default_factory=_head)
     anogan: Any = field(default_factory=_anogan)
+    atlas: Any = field(default_factory=_atlas)
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -164,6 +174,6 @@ def detector_settings_from(values: Mapping[str, Any]) -> DetectorSettings:
     # any other field of DetectorSettings given by name is taken as it is
     direct = {f.name: given[f.name] for f in fields(DetectorSettings)
               if f.name in given and f.name not in ("scorers", "fusion", "tile_size", "seed", "head", "anogan",
-                                                    "features")}
+                                                    "features", "atlas")}
     return replace(base, scorers=tuple(scorers), fusion=str(given.get("fusion", base.fusion)), tile_size=tile_size,
                    seed=seed, head=head, anogan=anogan, features=features, **direct)

@@ -5,7 +5,8 @@ Stages, each one a phase of :class:`~ctreview.training.TrainEvent`:
 1. ``features``: the deep-feature model of normality is fitted on the fit slices;
 2. ``head``: the defect head learns synthetic defects on normal tile stacks;
 3. ``cond-gan`` / ``cond-encoder``: the context-conditioned AnoGAN and its encoder;
-4. ``calibrate``: every scorer's threshold, then the fused one, on held-out normal slices.
+4. ``atlas``: the normal volumes registered into an atlas (only when asked for);
+5. ``calibrate``: every scorer's threshold, then the fused one, on held-out normal slices.
 """
 from __future__ import annotations
 
@@ -173,10 +174,14 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
     yield TrainEvent("scale", 1, 1, 1, 1, note=line)
     _refuse_little_data(normals, force)
     fit, held = split(normals, s.holdout, s.seed)
+    if "atlas" in s.scorers:  # refused before minutes of fitting the other scorers
+        from ctreview.training.atlas_fit import atlas_volumes
+
+        atlas_volumes(normals, fit, held)
     window = _window(normals, fit, s.percentiles)
     prof_name = str(getattr(normals[0].roi.profile, "name", profile))
     with staged(out) as work:  # an error, a cancel or Ctrl+C leaves no half-made model in ``out``
-        scorers = yield from _fit_scorers(normals, fit, s, window, offsets, work, dev, profile, should_stop)
+        scorers = yield from _fit_scorers(normals, fit, s, window, offsets, work, dev, profile, should_stop, held)
         detector = Detector(scorers, Fusion(rule=s.fusion, fpr=s.fpr), offsets=offsets, layout=layout,
                             profile=prof_name, tile_size=s.tile_size, device=dev)
         maxima, fused = yield from _calibrate(detector, normals, held, s, layout, should_stop)
@@ -192,8 +197,8 @@ def iter_train_detector(inputs: Any, out: str | Path, settings: DetectorSettings
 
 def _fit_scorers(normals: list[NormalVolume], fit: Part, s: DetectorSettings, window: tuple[float, float],
                  offsets: tuple[int, ...], work: Path, dev: Any, profile: Any,
-                 should_stop: StopFlag | None) -> Generator[TrainEvent, None, dict[str, Scorer]]:
-    """Fit every scorer family the settings name on the fit slices."""
+                 should_stop: StopFlag | None, held: Part) -> Generator[TrainEvent, None, dict[str, Scorer]]:
+    """Fit every scorer family the settings name on the fit slices (the atlas also measures ``held``)."""
     scorers: dict[str, Scorer] = {}
     if "features" in s.scorers:
         scorers["features"] = yield from fit_features(normals, fit, s, window, offsets, should_stop)
@@ -201,6 +206,10 @@ def _fit_scorers(normals: list[NormalVolume], fit: Part, s: DetectorSettings, wi
         scorers["head"] = yield from _fit_head(normals, fit, s, offsets, should_stop)
     if "anogan" in s.scorers:
         scorers["anogan"] = yield from _fit_anogan(normals, fit, s, work, dev, profile, should_stop)
+    if "atlas" in s.scorers:
+        from ctreview.training.atlas_fit import fit_atlas
+
+        scorers["atlas"] = yield from fit_atlas(normals, fit, held, s.atlas, should_stop)
     return scorers
 
 

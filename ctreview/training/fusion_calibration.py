@@ -84,6 +84,7 @@ def held_out_maxima(detector: Detector, normals: list[NormalVolume], held: list[
     done = 0
     for index, ks in held:
         build = SliceInputs(normals[index].volume, normals[index].roi, detector.offsets)
+        detector.prepare(normals[index].volume, normals[index].roi)  # the atlas registers each volume once
         for start in range(0, len(ks), BATCH):
             if should_stop is not None and should_stop():
                 raise Cancelled("calibration stopped")
@@ -148,6 +149,7 @@ def fused_maxima(detector: Detector, normals: list[NormalVolume], held: list[tup
         total = sum(len(ks) for _, ks in held)
         for index, ks in held:
             build = SliceInputs(normals[index].volume, normals[index].roi, detector.offsets)
+            detector.prepare(normals[index].volume, normals[index].roi)
             for start in range(0, len(ks), BATCH):
                 inputs = [build(k) for k in ks[start:start + BATCH]]
                 for (heat, scaled), i in zip(detector.score(inputs), inputs):

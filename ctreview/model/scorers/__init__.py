@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
     from ctreview.model.scorer import Scorer
 
-FAMILIES = {"features": "features_scorer", "head": "head_scorer", "anogan": "cond_anogan_scorer"}
+FAMILIES = {"features": "features_scorer", "head": "head_scorer", "anogan": "cond_anogan_scorer",
+            "atlas": "atlas_scorer"}
 """Scorer family -> module holding its ``load(config, state, device)``."""
 VARIANTS = {("anogan", "unconditioned"): "anogan_scorer"}
 """Earlier variants of a family that model files may still hold (``config["variant"]``): the
