@@ -153,6 +153,7 @@ class OrthoView(QWidget):
         self.session, self.cursor, self.runner = session, cursor, runner
         self.levels = (0.0, 1.0)
         self.heat_threshold, self.heat_opacity, self.heat_cmap, self.show_heatmap = 0.3, 0.7, "red", True
+        self.show_expected = False
         self._cache: SliceCache | None = None
         self._stale = self._heat_stale = False
         self._dirty: set[int] = set()  # slices whose heatmap changed since the planes were read
@@ -241,15 +242,23 @@ class OrthoView(QWidget):
             self.status.setText("reading the planes…")
         self._heat_stale = False
         self._dirty.clear()
+        expected = self._expected_source() if self.show_expected and not heat_only else None
         self.runner.start("plane_heat" if heat_only else "planes", plane_task,
                           None if heat_only else self._cache, volume.shape, y, x, heat, slices=only,
-                          on_yield=self._on_rows, on_return=lambda _r: self._read_done(heat_only))
+                          expected=expected, on_yield=self._on_rows, on_return=lambda _r: self._read_done(heat_only))
 
     def _heat_source(self) -> Any:
         session = self.session
         if session.workspace is None or session.run_id is None or not session.scores:
             return None
         return partial(session.workspace.heatmap, session.run_id)
+
+    def _expected_source(self) -> Any:
+        # from the workspace's files, as the heat: the worker must not touch the session's caches
+        session = self.session
+        if session.workspace is None or session.run_id is None or not session.scores:
+            return None
+        return partial(session.workspace.expected, session.run_id)
 
     def _on_rows(self, rows: PlaneRows) -> None:
         if (rows.y, rows.x) != (self.cursor.y, self.cursor.x):
@@ -277,6 +286,12 @@ class OrthoView(QWidget):
         lut = overlays.heat_lut(self.heat_threshold, cmap=self.heat_cmap) if self.show_heatmap else None
         for plane in self.planes:
             plane.redraw(self.levels, self.heat_scale(), lut, self.heat_opacity)
+
+    def set_expected(self, on: bool) -> None:
+        """Show the slices the model expected in place of the scan where it drew them (E), or the scan."""
+        if bool(on) != self.show_expected:
+            self.show_expected = bool(on)
+            self.read()
 
     def set_levels(self, lo: float, hi: float) -> None:
         self.levels = (float(lo), float(hi))

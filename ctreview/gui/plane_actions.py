@@ -85,14 +85,17 @@ class PlaneActions:
         bar.addAction(self.three_planes_action)
         bar.addAction(self.ruler_action)
 
-    def add_heat_tools(self, bar: QToolBar, opacity: QSlider, heat_cut: QSlider, heatmap: QAction) -> None:
-        """Shown map and colour map in the View toolbar; the planes follow the heatmap's sliders."""
+    def add_heat_tools(self, bar: QToolBar, opacity: QSlider, heat_cut: QSlider, heatmap: QAction,
+                       expected: QAction | None = None) -> None:
+        """Shown map and colour map in the View toolbar; the planes follow the heatmap's sliders and Expected."""
         bar.addWidget(QLabel(" Map "))
         bar.addWidget(self.map_box)
         bar.addWidget(self.cmap_box)
         opacity.valueChanged.connect(lambda v: self.ortho.set_heat_style(opacity=v / 100))
         heat_cut.valueChanged.connect(lambda v: self.ortho.set_heat_style(threshold=v / 100))
         heatmap.toggled.connect(lambda on: self.ortho.set_heat_style(visible=on))
+        if expected is not None:
+            expected.toggled.connect(self.ortho.set_expected)
 
     def keys(self) -> dict[str, Any]:
         return {"O": self.three_planes_action.toggle, "M": self.ruler_action.toggle}

@@ -49,7 +49,8 @@ class ViewToolbar(QToolBar):
                                      lambda v: view.set_heat_threshold(v / 100))
         self.heat_cut.setToolTip("The heatmap is transparent below this share of its scale")
         self.addSeparator()
-        planes.add_heat_tools(self, self.opacity, self.heat_cut, self.layer_actions["heatmap"])
+        planes.add_heat_tools(self, self.opacity, self.heat_cut, self.layer_actions["heatmap"],
+                              self.layer_actions["expected"])
 
     def _slider(self, text: str, value: int, slot: Callable[[int], None]) -> QSlider:
         slider = QSlider(Qt.Orientation.Horizontal)

@@ -238,12 +238,15 @@ class PlaneRows:
 
 def plane_task(cache: SliceCache | None, shape: tuple[int, int, int], y: int, x: int,
                heat: Callable[[int], Any] | None = None, *, slices: list[int] | None = None, chunk: int = 16,
+               expected: Callable[[int], Any] | None = None,
                should_stop: StopFlag) -> Generator[PlaneRows, None, None]:
     """Read the XZ plane at row ``y`` and the YZ plane at column ``x``, ``chunk`` slices at a time.
 
     Every slice is touched, so this runs in a worker and yields as it goes;
     ``cache`` None reads heat only; ``heat(k)`` gives slice ``k``'s ``(y, x)``
-    heatmap or None; ``slices`` reads only those (runs of neighbours together).
+    heatmap or None; ``slices`` reads only those (runs of neighbours together);
+    ``expected(k)``, where given, is the slice the model expected (0 outside
+    the ROI), shown in place of the scan's grey values where it is drawn.
     """
     nz, ny, nx = shape
     for z0, z1 in _runs(slices, nz, chunk):
@@ -253,6 +256,8 @@ def plane_task(cache: SliceCache | None, shape: tuple[int, int, int], y: int, x:
         if cache is not None:
             block = cache.read(z0, z1)
             xz, yz = np.array(block[:, y, :]), np.array(block[:, :, x])
+            if expected is not None:
+                xz, yz = _with_expected(xz, yz, z0, y, x, expected)
         hxz = hyz = None
         if heat is not None:
             hxz, hyz = np.zeros((z1 - z0, nx), np.float32), np.zeros((z1 - z0, ny), np.float32)
@@ -261,6 +266,18 @@ def plane_task(cache: SliceCache | None, shape: tuple[int, int, int], y: int, x:
                 if h is not None and h.shape == (ny, nx):
                     hxz[k - z0], hyz[k - z0] = h[y], h[:, x]
         yield PlaneRows(y, x, z0, z1, xz, yz, hxz, hyz)
+
+
+def _with_expected(xz: np.ndarray, yz: np.ndarray, z0: int, y: int, x: int,
+                   expected: Callable[[int], Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The plane rows with each slice's expected grey values where the model drew them."""
+    xz, yz = xz.astype(np.float32), yz.astype(np.float32)
+    for row in range(xz.shape[0]):
+        e = expected(z0 + row)
+        if e is not None and e.shape == (yz.shape[1], xz.shape[1]):
+            xz[row] = np.where(e[y] != 0, e[y], xz[row])
+            yz[row] = np.where(e[:, x] != 0, e[:, x], yz[row])
+    return xz, yz
 
 
 def _runs(slices: list[int] | None, nz: int, chunk: int) -> list[tuple[int, int]]:
