@@ -2,7 +2,7 @@
 
     CTREVIEW_THREADS=1 OMP_NUM_THREADS=1 .venv/bin/python bench/explore_head.py --part transformer \\
         [--offsets=-6,-3,3,6 | --offsets none] [--extras none|anogan|cond:<dir>] [--iterations 600]
-        [--seed 0] [--twin] [--save DIR] [--json OUT.json]
+        [--seed 0] [--twin] [--json OUT.json]
 
 Training tiles: the ROI tiles (tile 64, stride 48) of every train volume with
 their context tiles. Evaluation: the head runs over each ROI slice's box
@@ -185,7 +185,6 @@ def _value(text: str):
 def main() -> int:
     import torch
 
-    from ctreview.model.head import save_head
     from ctreview.training.head_train import HeadTrainSettings, train_head
     from ctreview.training.synthetic import DefectSettings
 
@@ -197,7 +196,6 @@ def main() -> int:
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--twin", action="store_true")
-    p.add_argument("--save", type=Path)
     p.add_argument("--json", type=Path)
     p.add_argument("--set", action="append", default=[], help="HeadTrainSettings field=value")
     p.add_argument("--defect", action="append", default=[], help="DefectSettings field=value")
@@ -228,8 +226,6 @@ def main() -> int:
         if ev.heldout:
             print(f"  it {ev.iteration}/{ev.total} loss {ev.losses['loss']:.3f} {ev.heldout} {ev.seconds:.0f} s",
                   flush=True)
-    if a.save:
-        save_head(result.model, a.save)
     r = evaluate(result.model, a.part, extra_fn, a.twin)
     out = {"part": a.part, "offsets": list(offsets), "extras": a.extras, "iterations": a.iterations,
            "batch": a.batch, "seed": a.seed, "set": a.set, "defect": a.defect,

@@ -10,27 +10,20 @@ multiple of ``2 ** (levels - 1)`` and cropped back.
 
 Trained by :func:`ctreview.training.head_train.train_head` on normal tiles
 with synthetic defects (DRAEM, Zavrtanik et al. 2021, without the
-reconstructive subnetwork). Saved as ``head.json`` + ``head.safetensors``.
+reconstructive subnetwork). Stored only inside a fused model, as its head scorer
+(:mod:`ctreview.model.scorers.head_scorer`).
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ctreview.errors import CtreviewError
-
-HEAD_FORMAT = "ctreview-head"
-HEAD_META, HEAD_WEIGHTS = "head.json", "head.safetensors"
 HEADROOM = 0.5
 PRIOR = 0.01
 """Initial defect probability of the output bias: training starts from "all normal" (RetinaNet)."""
@@ -177,45 +170,3 @@ class HeadModel:
         if y1 > y0 and x1 > x0:
             out[y0:y1, x0:x1] = self.logits(stack[None, :, y0:y1, x0:x1], extra_fn)[0]
         return out
-
-
-def save_head(head: HeadModel, out: str | Path) -> Path:
-    """Write ``head.safetensors`` and then ``head.json`` into the folder ``out``; return it."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu().contiguous() for k, v in head.net.state_dict().items()}
-    save_file(state, str(out / HEAD_WEIGHTS))
-    meta = {"format": HEAD_FORMAT, "format_version": 1, "config": asdict(head.net.config),
-            "window": list(head.window), "offsets": list(head.offsets), "extras": list(head.extras),
-            **{k: v for k, v in head.meta.items() if k not in ("format", "config", "window")}}
-    (out / HEAD_META).write_text(json.dumps(meta, indent=2))
-    return out
-
-
-def load_head(path: str | Path, device: str | torch.device = "cpu") -> HeadModel:
-    """Read a head written by :func:`save_head` (a folder or its ``head.json``).
-
-    Raises
-    ------
-    CtreviewError
-        Missing files, a foreign or damaged ``head.json``, weights that are not safetensors or do not fit.
-    """
-    folder = Path(path)
-    folder = folder.parent if folder.name == HEAD_META else folder
-    try:
-        meta = json.loads((folder / HEAD_META).read_text())
-    except (OSError, ValueError) as exc:
-        raise CtreviewError(folder, f"no readable {HEAD_META}: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != HEAD_FORMAT:
-        raise CtreviewError(folder / HEAD_META, "not a ctreview defect head")
-    try:
-        cfg = meta["config"]
-        config = HeadConfig(int(cfg["in_channels"]), tuple(int(w) for w in cfg["widths"]))
-        net = DefectHead(config)
-        net.load_state_dict(load_file(str(folder / HEAD_WEIGHTS)))
-    except (KeyError, TypeError, ValueError, RuntimeError, OSError, SafetensorError) as exc:
-        raise CtreviewError(folder / HEAD_WEIGHTS, f"weights do not load: {exc}") from None
-    net.to(device).eval()
-    extra = {k: v for k, v in meta.items() if k not in ("config", "window", "offsets", "extras")}
-    return HeadModel(net, (float(meta["window"][0]), float(meta["window"][1])),
-                     tuple(int(o) for o in meta["offsets"]), tuple(meta["extras"]), extra)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from ctreview.errors import Cancelled, CtreviewError
-from ctreview.model.head import DefectHead, HeadConfig, load_head, save_head
+from ctreview.errors import Cancelled
+from ctreview.model.head import DefectHead, HeadConfig
 from ctreview.training.context import ContextTiles
 from ctreview.training.head_train import HeadProgress, HeadTrainSettings, run_to_end, train_head
 
@@ -75,20 +75,17 @@ def test_the_network_keeps_sizes():
             assert net(torch.zeros(1, 2, h, w)).shape == (1, 1, h, w)
 
 
-def test_saved_heads_load_and_foreign_files_are_refused(trained, tmp_path):
+def test_a_head_round_trips_through_its_scorers_state(trained):
+    """A head is stored only as the fused model's head scorer (config + safetensors state)."""
+    from ctreview.model.scorers import load_scorer
+    from ctreview.model.scorers.head_scorer import HeadScorer
+
     model = trained[0].model
-    folder = save_head(model, tmp_path / "head")
-    again = load_head(folder)
+    scorer = HeadScorer(model)
+    again = load_scorer("head", scorer.config(), scorer.state(), torch.device("cpu")).head
     stack = _data(2, seed=3).tiles
     assert np.array_equal(again.logits(stack), model.logits(stack))
     assert again.offsets == model.offsets and again.window == model.window
-    (tmp_path / "bad").mkdir()
-    (tmp_path / "bad" / "head.json").write_text('{"format": "something-else"}')
-    with pytest.raises(CtreviewError):
-        load_head(tmp_path / "bad")
-    (folder / "head.safetensors").write_bytes(b"\x80\x04not safetensors")
-    with pytest.raises(CtreviewError):
-        load_head(folder)
 
 
 def test_should_stop_cancels():
