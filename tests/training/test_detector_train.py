@@ -24,6 +24,8 @@ def test_a_fused_model_is_format_2_with_its_scorers_and_held_out_thresholds(tiny
     fusion = meta["detector"]["fusion"]
     assert fusion["threshold"] > 0 and all(v > 0 for v in fusion["scales"].values())
     assert fusion["normal_slices"] == meta["calibration"]["held_out_slices"] > 0
+    # the head's training follows another path with another CPU thread count: the model says which it had
+    assert isinstance(meta["training"]["threads"], int) and meta["training"]["threads"] >= 1
 
 
 def test_the_stored_model_scores_as_it_was_trained(tiny_detector, tiny_data):
