@@ -267,6 +267,13 @@ def _domain(normals: list[NormalVolume], fit: Part, detector: Detector, fused: F
                                 window=window)
 
 
+def _threads(dev: Any) -> int | None:
+    """The torch CPU threads a run on ``dev`` computes with (None on an accelerator)."""
+    import torch
+
+    return int(torch.get_num_threads()) if getattr(dev, "type", str(dev)) == "cpu" else None
+
+
 def _meta(s: DetectorSettings, normals: list[NormalVolume], fit: Part, held: Part, profile: str, layout: str,
           maxima: dict[str, list[float]], fused: FusedMaxima, seconds: float, dev: Any, name: str | None) -> dict:
     def quantiles(values: list[float]) -> dict:
@@ -274,7 +281,11 @@ def _meta(s: DetectorSettings, normals: list[NormalVolume], fit: Part, held: Par
 
     meta = {
         "created": now_iso("seconds"), "profile": profile, "layout": layout,
-        "training": {**asdict(s), "device": str(dev), "seconds": round(seconds, 1), "engine": "fused"},
+        # the CPU threads too: the head's training takes another path with another thread count (its
+        # float sums add up in another order), and on the dev capacitor that alone moved its slice AUROC
+        # from 0.71 to 0.90 (bench/results/head-regression.md); a figure is reproduced with the same count
+        "training": {**asdict(s), "device": str(dev), "threads": _threads(dev), "seconds": round(seconds, 1),
+                     "engine": "fused"},
         "data": {"sources": [n.source for n in normals],
                  "fit": [{"source": normals[i].source, "slices": len(ks)} for i, ks in fit],
                  "calibration": [{"source": normals[i].source, "slices": len(ks)} for i, ks in held]},

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from helpers_model import drain
 
 from ctreview.io import open_volume
@@ -23,6 +24,8 @@ def test_a_fused_model_is_format_2_with_its_scorers_and_held_out_thresholds(tiny
     fusion = meta["detector"]["fusion"]
     assert fusion["threshold"] > 0 and all(v > 0 for v in fusion["scales"].values())
     assert fusion["normal_slices"] == meta["calibration"]["held_out_slices"] > 0
+    # the head's training follows another path with another CPU thread count: the model says which it had
+    assert isinstance(meta["training"]["threads"], int) and meta["training"]["threads"] >= 1
 
 
 def test_the_stored_model_scores_as_it_was_trained(tiny_detector, tiny_data):
@@ -81,3 +84,36 @@ def test_maps_of_each_scorer_go_into_the_run_folder(tiny_detector, tiny_data, tm
     assert summary["statistic"] == "fused" and summary["files"]["heatmap:head"] == "heatmap-head.tif"
     assert main(["score", str(volume), "--model", str(tiny_detector), "--out", str(tmp_path / "r2"),
                  "--maps", "nothing", "--device", "cpu"]) == 2
+
+
+def test_the_head_map_a_run_reports_is_the_head_network_on_the_slice_and_its_context(tiny_detector, tiny_data):
+    """What bench_detection's "head alone" row reads (``SliceResult.maps["head"]``) is the stored head on
+    each slice's own stack (the slice and the ROI slices at its offsets, cut to the one crop of the
+    volume), softplus of its logits over the head's scale, inside the ROI: nothing in the scoring pass
+    (batching, crop, context offsets, paste, fusion scale) may change it. Recomputed here from the
+    volume without the pass's SliceInputs.
+    """
+    import torch.nn.functional as F
+
+    from ctreview.roi.context import context_indices
+    from ctreview.scoring import find_roi
+    from ctreview.scoring.inputs import SliceInputs
+
+    model = load_model(tiny_detector, "cpu")
+    head = model.scorers["head"].head
+    volume = open_volume(tiny_data / "transformer_defect_000.tif")
+    roi = find_roi(volume, model, ScoringSettings())
+    results, _ = drain(run_scoring(volume, model, ScoringSettings(), roi=roi))
+    y0, x0, y1, x1 = SliceInputs(volume, roi, model.offsets).box(sorted(roi.slices)[0])  # the crop only
+    keys, scale = sorted(roi.slices), model.fusion.scales["head"]
+    checked = 0
+    for r in results[1:]:
+        near = context_indices(r.index, keys, head.offsets)
+        stack = np.stack([volume.slice(j)[y0:y1, x0:x1] for j in near]).astype(np.float32)
+        expected = F.softplus(torch.from_numpy(head.logits(stack[None]))).numpy()[0] / scale
+        mask = roi.slices[r.index].mask(volume.shape[1:])
+        np.testing.assert_allclose(r.maps["head"][y0:y1, x0:x1][mask[y0:y1, x0:x1]],
+                                   expected[mask[y0:y1, x0:x1]], rtol=1e-4, atol=1e-6)
+        assert not r.maps["head"][~mask].any()
+        checked += 1
+    assert checked == len(keys) > 8  # more than one batch of slices went through the pass
