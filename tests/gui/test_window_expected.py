@@ -7,14 +7,20 @@ from PySide6.QtCore import Qt
 from tests.gui.gui_helpers import open_and_wait
 
 
-def test_e_swaps_the_scan_for_the_expected_slice_inside_the_roi(qtbot, window, tiny_data, tiny_anogan_detector):
-    window._model_hint = str(tiny_anogan_detector)
+def _scored_top_slice(qtbot, window, tiny_data, model) -> int:
+    """Score a defective phantom with ``model`` in the window; show its top slice and return it."""
+    window._model_hint = str(model)
     window.refresh_models()
     open_and_wait(qtbot, window, tiny_data / "transformer_defect_000.tif")
     with qtbot.waitSignal(window.runner.finished, timeout=120000, check_params_cb=lambda name: name == "score"):
         window.start_scoring(window.scoring.model_path(), "fast")
     k = max(window.session.scores, key=lambda i: window.session.scores[i].relative)
     window.session.set_current(k)
+    return k
+
+
+def test_e_swaps_the_scan_for_the_expected_slice_inside_the_roi(qtbot, window, tiny_data, tiny_anogan_detector):
+    k = _scored_top_slice(qtbot, window, tiny_data, tiny_anogan_detector)
     scan = np.asarray(window.view.image_item.image, np.float32).copy()
     expected = window.session.expected(k)
     assert expected is not None and (expected != 0).any()
@@ -33,13 +39,7 @@ def test_e_swaps_the_scan_for_the_expected_slice_inside_the_roi(qtbot, window, t
 
 
 def test_e_shows_the_expected_slices_in_the_three_planes_too(qtbot, window, tiny_data, tiny_anogan_detector):
-    window._model_hint = str(tiny_anogan_detector)
-    window.refresh_models()
-    open_and_wait(qtbot, window, tiny_data / "transformer_defect_000.tif")
-    with qtbot.waitSignal(window.runner.finished, timeout=120000, check_params_cb=lambda name: name == "score"):
-        window.start_scoring(window.scoring.model_path(), "fast")
-    k = max(window.session.scores, key=lambda i: window.session.scores[i].relative)
-    window.session.set_current(k)
+    k = _scored_top_slice(qtbot, window, tiny_data, tiny_anogan_detector)
     expected = window.session.expected(k)
     ys, xs = np.nonzero(expected)
     window.ortho.cursor.set(int(ys[len(ys) // 2]), int(xs[len(xs) // 2]))  # the crosshair inside the drawn part
