@@ -17,7 +17,7 @@ from ctreview.defects import DefectSettings, RunDefects
 from ctreview.io import VolumeLike, as_volume
 from ctreview.io.images import check_stack
 from ctreview.model.detector import Detector
-from ctreview.model.domain import NOT_CHECKED, DomainCheck, check_scores, merge
+from ctreview.model.domain import NOT_CHECKED, DomainCheck, check_scores, merge, with_doubts
 from ctreview.progress import StopFlag, relay
 from ctreview.results import SliceResult
 from ctreview.roi import RoiResult
@@ -206,9 +206,12 @@ def run_scoring(volume: VolumeLike, model: Detector, settings: ScoringSettings |
                                record)
     summary.run_id = run_id
     enough = not summary.cancelled or len(relative) >= MIN_SLICES_FOR_SHARE
-    summary.domain = merge(domain, check_scores(relative.values()) if enough else None).to_dict()
-    # what a scorer doubted about the volume (an atlas registration that failed) goes with the run
-    summary.warnings += [w for w in getattr(model, "run_warnings", ()) if w not in summary.warnings]
+    # what a scorer doubted about the volume (an atlas registration that failed) goes with the run, and
+    # makes it one the model's ranking cannot be trusted on (the window's banner, batch.csv)
+    doubts = list(getattr(model, "run_warnings", ()))
+    summary.domain = with_doubts(merge(domain, check_scores(relative.values()) if enough else None),
+                                 doubts).to_dict()
+    summary.warnings += [w for w in doubts if w not in summary.warnings]
     summary.defects, summary.defect_settings = found.final(), found.settings
     if workspace is not None and run_id is not None:
         workspace.add_defects(run_id, summary.defects, summary.defect_settings.to_dict())

@@ -52,7 +52,12 @@ def test_a_scan_of_another_part_is_warned(atlas_model, tmp_path, capsys):
                  "--device", "cpu"]) == 0
     said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning: atlas:")]
     assert len(said) == 1 and "not comparable" in said[0]
-    assert said[0][len("warning: "):] in json.loads((run / "summary.json").read_text())["warnings"]
+    summary = json.loads((run / "summary.json").read_text())
+    assert said[0][len("warning: "):] in summary["warnings"]
+    # and it feeds the domain check: the window's banner and batch.csv say the ranking is not to be trusted
+    assert summary["domain"]["verdict"] == "outside" and not summary["domain"]["ok"]
+    assert summary["domain"]["checks"]["atlas"]["doubts"] == [said[0][len("warning: atlas: "):]]
+    assert said[0][len("warning: atlas: "):] in summary["domain"]["reason"]
 
 
 def test_too_few_normal_volumes_for_an_atlas_are_refused_in_one_line(tmp_path, capsys):

@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 __all__ = ["DomainCheck", "FINGERPRINT_VERSION", "INSIDE", "INTENSITY_TOLERANCE", "LEVELS", "MANY_ABOVE",
            "NOT_CHECKED", "OUTSIDE", "PERCENTILES", "QUANTILES", "READABLE_VERSIONS", "SAMPLE_SLICES", "SIZE_KEYS",
            "SIZE_TOLERANCE", "check_scores", "compare", "comparable", "fingerprint_volumes", "merge", "percentiles",
-           "tile_quantiles", "training_fingerprint", "verdict_of", "volume_features"]
+           "tile_quantiles", "training_fingerprint", "verdict_of", "volume_features", "with_doubts"]
 
 FINGERPRINT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
@@ -262,6 +262,18 @@ def merge(volume_check: DomainCheck, scores: dict[str, Any] | None) -> DomainChe
     reason = (f"many slices above threshold: {text}{alike}; the part may be defective in many places: "
               "check a few slices before trusting the ranking")
     return DomainCheck(False, reason, checks, v.distance, MANY_ABOVE)
+
+
+def with_doubts(check: DomainCheck, doubts: Sequence[str]) -> DomainCheck:
+    """Add what a scorer doubted of the volume as a whole (the atlas: a registration that failed, a part
+    unlike every normal one): such a volume is :data:`OUTSIDE`, the doubts in its reason and ``checks["atlas"]``.
+    """
+    if not doubts:
+        return check
+    lines = [str(d).removeprefix("atlas: ") for d in doubts]
+    reason = "; ".join(([check.reason] if check.verdict == OUTSIDE and check.reason else []) + lines)
+    return DomainCheck(False, reason, {**check.checks, "atlas": {"ok": False, "doubts": lines}},
+                       max(check.distance, 1.0), OUTSIDE)
 
 
 def fingerprint_volumes(volumes: Sequence[Any], profile: ProfileSpec, tile_size: int, *,
