@@ -209,26 +209,22 @@ class ReviewState:
         """Return the ``(y, x)`` heatmap of slice ``index`` (the map shown), or None if not scored."""
         if self.shown_map != FUSED:
             return self.scorer_maps[self.shown_map].get(index)
-        cached = self.heatmaps.get(index)
-        if cached is not None or index not in self.scores:
-            return cached
-        if self.workspace is not None and self.run_id is not None:
-            heatmap = self.workspace.heatmap(self.run_id, index)
-            if heatmap is not None:
-                self.heatmaps.put(index, heatmap)
-                return self.heatmaps.get(index)
-        return None
+        return self._kept(self.heatmaps, index, "heatmap")
 
     def expected(self, index: int) -> np.ndarray | None:
         """The ``(y, x)`` slice the model expected at ``index`` (grey values, 0 outside the ROI), or None."""
-        cached = self.expected_images.get(index)
+        return self._kept(self.expected_images, index, "expected")
+
+    def _kept(self, cache: RecentHeatmaps, index: int, stored: str) -> np.ndarray | None:
+        """A scored slice's image from ``cache``, else from the workspace's ``stored`` images (then cached)."""
+        cached = cache.get(index)
         if cached is not None or index not in self.scores:
             return cached
         if self.workspace is not None and self.run_id is not None:
-            image = self.workspace.expected(self.run_id, index)
+            image = getattr(self.workspace, stored)(self.run_id, index)
             if image is not None:
-                self.expected_images.put(index, image)
-            return image
+                cache.put(index, image)
+                return cache.get(index)
         return None
 
     def ranked(self) -> list[int]:
