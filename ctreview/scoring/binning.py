@@ -127,8 +127,11 @@ def _upsample(m: np.ndarray, bxy: int, shape: tuple[int, int]) -> np.ndarray:
 
 
 def expand(result: SliceResult, roi: RoiResult, factors: tuple[int, int],
-           shape: tuple[int, int]) -> list[SliceResult]:
-    """The full-resolution results of one binned slice's result: one per ROI slice it averaged."""
+           shape: tuple[int, int], heat_unit: float = 1.0) -> list[SliceResult]:
+    """The full-resolution results of one binned slice's result: one per ROI slice it averaged.
+
+    ``heat_unit`` (the heatmap's threshold) puts the tile scores in score units, as the pass does.
+    """
     bz, bxy = factors
     targets = _full_slices(result.index, bz, roi)
     if not targets:
@@ -137,14 +140,13 @@ def expand(result: SliceResult, roi: RoiResult, factors: tuple[int, int],
     maps = {name: _upsample(m, bxy, shape) for name, m in result.maps.items()}
     expected = None if result.expected is None else _upsample(result.expected, bxy, shape)
     y0, x0, y1, x1 = (int(v) * bxy for v in result.tile_box)
-    unit = result.score / result.relative if result.relative > 0 else 1.0  # the threshold: tiles in score units
     out = []
     for k in targets:
         sroi = roi.slices[k]
         inside = sroi.mask(shape)
         t = roi.tile_size
         h = np.where(inside, heat, 0.0).astype(np.float32)
-        tiles = np.array([h[y:y + t, x:x + t].max(initial=0.0) * unit for y, x in sroi.tiles], np.float32)
+        tiles = np.array([h[y:y + t, x:x + t].max(initial=0.0) * heat_unit for y, x in sroi.tiles], np.float32)
         out.append(replace(result, index=k, tile_box=(y0, x0, min(y1, shape[0]), min(x1, shape[1])),
                            boxes=list(sroi.boxes), heatmap=h, tile_scores=tiles,
                            maps={n: np.where(inside, m, 0.0).astype(np.float32) for n, m in maps.items()},
@@ -153,12 +155,13 @@ def expand(result: SliceResult, roi: RoiResult, factors: tuple[int, int],
 
 
 def expanded(results: Iterator[SliceResult], roi: RoiResult, factors: tuple[int, int],
-             shape: tuple[int, int], state: _ScoringState) -> Generator[SliceResult, None, None]:
+             shape: tuple[int, int], state: _ScoringState,
+             heat_unit: float = 1.0) -> Generator[SliceResult, None, None]:
     """Wrap a stream of binned slices' results: yield the full-resolution results of ``roi``'s slices.
 
     ``state`` (the full-resolution run's) notes every result as its own.
     """
     for result in results:
-        for full in expand(result, roi, factors, shape):
+        for full in expand(result, roi, factors, shape, heat_unit):
             state.note(full, len(full.tile_scores))
             yield full

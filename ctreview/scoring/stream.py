@@ -71,7 +71,7 @@ def score_volume(volume: VolumeLike, model: Detector, settings: ScoringSettings 
         inner = _ScoringState()
         shape = (int(volume.shape[1]), int(volume.shape[2]))
         yield from expanded(fused_pass(scale.volume, scale.roi, model, cfg, inner, should_stop), roi, scale.factors,
-                            shape, state)
+                            shape, state, model.fusion.threshold)
         state.cancelled = inner.cancelled
         state.timings.update({f"binned_{k}": v for k, v in inner.timings.items()})
     state.timings["total_s"] = time.perf_counter() - t0
